@@ -1,0 +1,38 @@
+/* Protected paths: persistence vectors inside writable places (shell rc
+ * files, git hooks and config, editor task folders, agent command folders,
+ * cordon's own project folder), at any depth and whether or not they exist
+ * yet.  Pure functions over path strings; the supervisor decides with them
+ * at the moment of each write, so nothing is scanned in advance. */
+#pragma once
+
+#include <stdbool.h>
+
+#include "util/strv.h"
+
+typedef enum cdn_protect_class {
+    CDN_PROT_NONE = 0,
+    CDN_PROT_FILE,       /* a protected file or something inside a protected folder */
+    CDN_PROT_GITCONFIG,  /* .git/config: replaceable only by validated content */
+    CDN_PROT_DIR_PREFIX, /* the path is, or leads to, a protected folder (".git",
+                            ".claude", ".vscode", ".git/hooks"): creating it is fine,
+                            renaming something onto it is not */
+} cdn_protect_class_t;
+
+typedef struct cdn_protect {
+    cdn_strv_t patterns; /* see protect.c for the pattern language */
+    bool allow_git_config;
+} cdn_protect_t;
+
+/* The built-in patterns (srt's list plus ".cordon/"), then `extra`. */
+int cdn_protect_init(cdn_protect_t *p, const cdn_strv_t *extra, bool allow_git_config,
+                     cdn_error_t *err);
+void cdn_protect_free(cdn_protect_t *p);
+
+/* Classify `path` (absolute, normalised) as seen inside a writable root
+ * `root` (absolute, normalised; path must be under it, else NONE). */
+cdn_protect_class_t cdn_protect_classify(const cdn_protect_t *p, const char *root,
+                                         const char *path);
+
+/* A name that git may create in .git/hooks without it becoming a hook:
+ * "*.sample". */
+bool cdn_protect_is_inert_hook_name(const char *name);
