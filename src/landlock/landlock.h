@@ -28,3 +28,13 @@ int cdn_landlock_apply(const cdn_landlock_plan_t *ll, cdn_error_t *err);
 
 /* Access bits as a short human string ("read,exec,write,..."). */
 void cdn_landlock_access_str(uint64_t access, char *buf, size_t len);
+
+/* All filesystem rights Landlock knows at `abi` (capped at the newest ABI
+ * cordon knows, 7). */
+uint64_t cdn_landlock_fs_rights(int abi);
+
+/* Free what cdn_landlock_plan() put into *ll and zero it. */
+void cdn_landlock_plan_free(cdn_landlock_plan_t *ll);
+
+/* The landlock_restrict_self() flags cdn_landlock_apply() passes at `abi`. */
+unsigned cdn_landlock_restrict_flags(int abi);
