@@ -6,6 +6,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "util/strv.h"
 
@@ -32,6 +33,14 @@ void cdn_protect_free(cdn_protect_t *p);
  * `root` (absolute, normalised; path must be under it, else NONE). */
 cdn_protect_class_t cdn_protect_classify(const cdn_protect_t *p, const char *root,
                                          const char *path);
+
+/* Validate the content of a regular FILE named ".git" (worktrees and
+ * submodules write "gitdir: <path>"): true only if it points at a git dir
+ * the classifier protects (".../.git", ".../.git/worktrees/NAME",
+ * ".../.git/modules/..."), resolved lexically against gitfile_path's folder.
+ * The supervisor should use it when a regular file is created or written
+ * at a DIR_PREFIX path whose last component is ".git". */
+bool cdn_protect_gitfile_is_safe(const char *gitfile_path, const char *buf, size_t len);
 
 /* A name that git may create in .git/hooks without it becoming a hook:
  * "*.sample". */
