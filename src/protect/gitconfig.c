@@ -5,6 +5,8 @@
  * nothing and fetch only from where the user would expect. */
 #include "protect/gitconfig.h"
 
+#include "protect/protect.h"
+
 #include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +24,8 @@ struct reader {
     bool eof;
     char *why;
     size_t why_len;
+    const char *config_path; /* may be NULL: then core.worktree is refused */
+    const char *root;
 };
 
 static bool fail(struct reader *r, unsigned line, const char *fmt, ...)
@@ -201,7 +205,7 @@ static bool parse_value(struct reader *r, struct var *v, unsigned line)
     return true;
 }
 
-enum value_check { V_ANY, V_URL, V_TAGOPT };
+enum value_check { V_ANY, V_URL, V_TAGOPT, V_WORKTREE };
 
 struct allowed {
     const char *section;
@@ -221,6 +225,10 @@ static const struct allowed allowlist[] = {
     {"core", false, "autocrlf", V_ANY},
     {"core", false, "eol", V_ANY},
     {"core", false, "safecrlf", V_ANY},
+    /* Submodule git dirs (.git/modules/NAME/config) point back at their
+     * checkout; elsewhere it would let a later host-side checkout write
+     * outside the workspace, so it must resolve inside root. */
+    {"core", false, "worktree", V_WORKTREE},
     {"extensions", false, "objectformat", V_ANY},
     {"extensions", false, "worktreeconfig", V_ANY},
     /* git clone --filter: lazy fetches go to the named remote, whose URL is
@@ -285,6 +293,26 @@ static const char *url_problem(const char *u, size_t n)
     return NULL;
 }
 
+static bool worktree_ok(const struct reader *r, const struct var *v)
+{
+    char dir[4096], out[4096];
+    if (!r->config_path || !r->root || r->config_path[0] != '/' || v->value_len == 0)
+        return false;
+    /* git resolves a relative core.worktree against the git dir, the folder
+     * holding the config file. */
+    const char *slash = strrchr(r->config_path, '/');
+    size_t dl = (size_t)(slash - r->config_path);
+    if (dl + 2 > sizeof dir)
+        return false;
+    memcpy(dir, r->config_path, dl);
+    if (dl == 0)
+        dir[dl++] = '/';
+    dir[dl] = '\0';
+    if (cdn_protect_lexical_join(dir, v->value, v->value_len, out, sizeof out) < 0)
+        return false;
+    return cdn_protect_path_under(r->root, out);
+}
+
 static bool check_var(struct reader *r, const struct var *v, unsigned line)
 {
     for (size_t i = 0; i < sizeof allowlist / sizeof allowlist[0]; i++) {
@@ -298,6 +326,10 @@ static bool check_var(struct reader *r, const struct var *v, unsigned line)
             const char *why = url_problem(v->value, v->value_len);
             if (why)
                 return fail(r, line, "value of %s.%s %s", v->section, v->key, why);
+        } else if (a->check == V_WORKTREE) {
+            if (!worktree_ok(r, v))
+                return fail(r, line, "core.worktree \"%s\" is not inside the writable root",
+                            v->value);
         } else if (a->check == V_TAGOPT) {
             if (strcmp(v->value, "--no-tags") != 0 && strcmp(v->value, "--tags") != 0)
                 return fail(r, line, "value of %s.%s is not --tags or --no-tags", v->section,
@@ -336,7 +368,14 @@ static bool check_bounds(struct reader *r)
 
 bool cdn_gitconfig_is_safe(const char *buf, size_t len, char *why, size_t why_len)
 {
-    struct reader r = {.buf = buf, .len = len, .why = why, .why_len = why_len};
+    return cdn_gitconfig_is_safe_at(buf, len, NULL, NULL, why, why_len);
+}
+
+bool cdn_gitconfig_is_safe_at(const char *buf, size_t len, const char *config_path,
+                              const char *root, char *why, size_t why_len)
+{
+    struct reader r = {.buf = buf, .len = len, .why = why, .why_len = why_len,
+                       .config_path = config_path, .root = root};
     /* Too large for the stack of a supervisor thread; one at a time is enough. */
     static __thread struct var v;
     bool have_section = false;

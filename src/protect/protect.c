@@ -287,56 +287,94 @@ bool cdn_protect_is_inert_hook_name(const char *name)
  * hooks and config; pointing it at an unprotected folder would bypass
  * everything above, so only git dirs the classifier already guards are
  * accepted: ".../.git", ".../.git/worktrees/NAME", ".../.git/modules/...". */
-bool cdn_protect_gitfile_is_safe(const char *gitfile_path, const char *buf, size_t len)
+bool cdn_protect_path_under(const char *root, const char *path)
 {
-    static const char prefix[] = "gitdir: ";
-    const size_t pfl = sizeof prefix - 1;
-    char target[4096];
-    char norm[4096];
-    if (!gitfile_path || gitfile_path[0] != '/' || len <= pfl || len >= sizeof target ||
-        memcmp(buf, prefix, pfl) != 0)
+    if (!root || !path || root[0] != '/' || path[0] != '/')
         return false;
-    size_t tl = len - pfl;
-    memcpy(target, buf + pfl, tl);
-    while (tl > 0 && (target[tl - 1] == '\n' || target[tl - 1] == '\r'))
-        tl--;
-    target[tl] = '\0';
-    if (tl == 0 || memchr(target, '\0', tl) || strchr(target, '\n'))
-        return false;
+    size_t rootl = strlen(root);
+    while (rootl > 0 && root[rootl - 1] == '/')
+        rootl--;
+    return strncmp(path, root, rootl) == 0 && (path[rootl] == '/' || path[rootl] == '\0');
+}
 
-    /* Resolve lexically against the folder holding the .git file. */
+int cdn_protect_lexical_join(const char *dir, const char *rel, size_t rel_len, char *out,
+                             size_t out_len)
+{
     size_t nl = 0;
-    if (target[0] != '/') {
-        const char *slash = strrchr(gitfile_path, '/');
-        size_t dl = (size_t)(slash - gitfile_path);
-        if (dl >= sizeof norm)
-            return false;
-        memcpy(norm, gitfile_path, dl);
+    if (out_len == 0 || (rel_len > 0 && rel[0] != '/' && (!dir || dir[0] != '/')))
+        return -1;
+    if (rel_len == 0 || rel[0] != '/') {
+        size_t dl = strlen(dir);
+        if (dl >= out_len)
+            return -1;
+        memcpy(out, dir, dl);
         nl = dl;
+        while (nl > 0 && out[nl - 1] == '/')
+            nl--;
     }
-    for (const char *c = target; *c;) {
-        while (*c == '/')
+    const char *end = rel + rel_len;
+    for (const char *c = rel; c < end;) {
+        while (c < end && *c == '/')
             c++;
-        if (!*c)
+        if (c == end)
             break;
-        const char *e = strchrnul(c, '/');
+        const char *e = memchr(c, '/', (size_t)(end - c));
+        if (!e)
+            e = end;
         size_t n = (size_t)(e - c);
+        if (memchr(c, '\0', n))
+            return -1;
         if (n == 1 && c[0] == '.') {
         } else if (n == 2 && c[0] == '.' && c[1] == '.') {
-            while (nl > 0 && norm[nl - 1] != '/')
+            while (nl > 0 && out[nl - 1] != '/')
                 nl--;
             if (nl > 0)
                 nl--;
         } else {
-            if (nl + 1 + n >= sizeof norm)
-                return false;
-            norm[nl++] = '/';
-            memcpy(norm + nl, c, n);
+            if (nl + 1 + n >= out_len)
+                return -1;
+            out[nl++] = '/';
+            memcpy(out + nl, c, n);
             nl += n;
         }
         c = e;
     }
-    norm[nl] = '\0';
+    if (nl == 0)
+        out[nl++] = '/';
+    out[nl] = '\0';
+    return (int)nl;
+}
+
+/* The content of a ".git" file ("gitdir: <path>") chooses where git finds
+ * hooks and config; pointing it at an unprotected folder would bypass
+ * everything above, so only git dirs the classifier already guards are
+ * accepted: ".../.git", ".../.git/worktrees/NAME", ".../.git/modules/...". */
+bool cdn_protect_gitfile_is_safe(const char *gitfile_path, const char *buf, size_t len)
+{
+    static const char prefix[] = "gitdir: ";
+    const size_t pfl = sizeof prefix - 1;
+    char dir[4096];
+    char norm[4096];
+    if (!gitfile_path || gitfile_path[0] != '/' || len <= pfl || memcmp(buf, prefix, pfl) != 0)
+        return false;
+    size_t tl = len - pfl;
+    const char *target = buf + pfl;
+    while (tl > 0 && (target[tl - 1] == '\n' || target[tl - 1] == '\r'))
+        tl--;
+    if (tl == 0 || memchr(target, '\n', tl) || memchr(target, '\r', tl))
+        return false;
+    const char *slash = strrchr(gitfile_path, '/');
+    size_t dl = (size_t)(slash - gitfile_path);
+    if (dl >= sizeof dir)
+        return false;
+    memcpy(dir, gitfile_path, dl);
+    dir[dl] = '\0';
+    if (dl == 0)
+        dir[dl++] = '/', dir[dl] = '\0';
+    int r = cdn_protect_lexical_join(dir, target, tl, norm, sizeof norm);
+    if (r < 0)
+        return false;
+    size_t nl = (size_t)r;
     if (ends_with_comps(norm, nl, ".git", 4))
         return true;
     if (strstr(norm, "/.git/modules/"))

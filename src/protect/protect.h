@@ -42,6 +42,15 @@ cdn_protect_class_t cdn_protect_classify(const cdn_protect_t *p, const char *roo
  * at a DIR_PREFIX path whose last component is ".git". */
 bool cdn_protect_gitfile_is_safe(const char *gitfile_path, const char *buf, size_t len);
 
+/* Is path (absolute) root itself or under it, component-wise? */
+bool cdn_protect_path_under(const char *root, const char *path);
+
+/* Lexically resolve rel (rel_len bytes; absolute or relative to the absolute
+ * dir) into out, folding "." and "..": no filesystem access, so symlinks are
+ * not followed.  Returns the length, or -1 if it does not fit or has a NUL. */
+int cdn_protect_lexical_join(const char *dir, const char *rel, size_t rel_len, char *out,
+                             size_t out_len);
+
 /* A name that git may create in .git/hooks without it becoming a hook:
  * "*.sample". */
 bool cdn_protect_is_inert_hook_name(const char *name);
