@@ -17,6 +17,8 @@
 #define SUB_MAX_BYTES 1024
 #define VALUE_MAX_BYTES (8 * 1024)
 
+struct allowed;
+
 struct reader {
     const char *buf;
     size_t len, pos;
@@ -26,6 +28,8 @@ struct reader {
     size_t why_len;
     const char *config_path; /* may be NULL: then core.worktree is refused */
     const char *root;
+    const struct allowed *allow;
+    size_t n_allow;
 };
 
 static bool fail(struct reader *r, unsigned line, const char *fmt, ...)
@@ -205,7 +209,7 @@ static bool parse_value(struct reader *r, struct var *v, unsigned line)
     return true;
 }
 
-enum value_check { V_ANY, V_URL, V_TAGOPT, V_WORKTREE };
+enum value_check { V_ANY, V_URL, V_TAGOPT, V_WORKTREE, V_UPDATE };
 
 struct allowed {
     const char *section;
@@ -256,6 +260,18 @@ static const struct allowed allowlist[] = {
     {"push", false, "default", V_ANY},
     {"fetch", false, "prune", V_ANY},
     {"color", false, "ui", V_ANY},
+};
+
+/* .gitmodules is committed content that git reads on clone and checkout;
+ * git already ignores "update = !cmd" from it, but it is checked anyway. */
+static const struct allowed gitmodules_allowlist[] = {
+    {"submodule", true, "path", V_ANY},
+    {"submodule", true, "url", V_URL},
+    {"submodule", true, "branch", V_ANY},
+    {"submodule", true, "shallow", V_ANY},
+    {"submodule", true, "ignore", V_ANY},
+    {"submodule", true, "fetchrecursesubmodules", V_ANY},
+    {"submodule", true, "update", V_UPDATE},
 };
 
 static bool is_scheme_char(int c, bool first)
@@ -315,8 +331,8 @@ static bool worktree_ok(const struct reader *r, const struct var *v)
 
 static bool check_var(struct reader *r, const struct var *v, unsigned line)
 {
-    for (size_t i = 0; i < sizeof allowlist / sizeof allowlist[0]; i++) {
-        const struct allowed *a = &allowlist[i];
+    for (size_t i = 0; i < r->n_allow; i++) {
+        const struct allowed *a = &r->allow[i];
         if (a->sub != v->has_sub || strcmp(a->section, v->section) != 0 ||
             strcmp(a->key, v->key) != 0)
             continue;
@@ -330,6 +346,11 @@ static bool check_var(struct reader *r, const struct var *v, unsigned line)
             if (!worktree_ok(r, v))
                 return fail(r, line, "core.worktree \"%s\" is not inside the writable root",
                             v->value);
+        } else if (a->check == V_UPDATE) {
+            if (strcmp(v->value, "checkout") != 0 && strcmp(v->value, "rebase") != 0 &&
+                strcmp(v->value, "merge") != 0 && strcmp(v->value, "none") != 0)
+                return fail(r, line, "value of %s.%s is not checkout, rebase, merge or none",
+                            v->section, v->key);
         } else if (a->check == V_TAGOPT) {
             if (strcmp(v->value, "--no-tags") != 0 && strcmp(v->value, "--tags") != 0)
                 return fail(r, line, "value of %s.%s is not --tags or --no-tags", v->section,
@@ -366,6 +387,8 @@ static bool check_bounds(struct reader *r)
     return true;
 }
 
+static bool parse_all(struct reader *r);
+
 bool cdn_gitconfig_is_safe(const char *buf, size_t len, char *why, size_t why_len)
 {
     return cdn_gitconfig_is_safe_at(buf, len, NULL, NULL, why, why_len);
@@ -375,18 +398,33 @@ bool cdn_gitconfig_is_safe_at(const char *buf, size_t len, const char *config_pa
                               const char *root, char *why, size_t why_len)
 {
     struct reader r = {.buf = buf, .len = len, .why = why, .why_len = why_len,
-                       .config_path = config_path, .root = root};
+                       .config_path = config_path, .root = root, .allow = allowlist,
+                       .n_allow = sizeof allowlist / sizeof allowlist[0]};
+    return parse_all(&r);
+}
+
+bool cdn_gitmodules_is_safe(const char *buf, size_t len, char *why, size_t why_len)
+{
+    struct reader r = {.buf = buf, .len = len, .why = why, .why_len = why_len,
+                       .allow = gitmodules_allowlist,
+                       .n_allow = sizeof gitmodules_allowlist / sizeof gitmodules_allowlist[0]};
+    return parse_all(&r);
+}
+
+static bool parse_all(struct reader *rp)
+{
+    struct reader r = *rp;
     /* Too large for the stack of a supervisor thread; one at a time is enough. */
     static __thread struct var v;
     bool have_section = false;
 
-    if (why && why_len)
-        why[0] = '\0';
-    if (!buf && len)
+    if (r.why && r.why_len)
+        r.why[0] = '\0';
+    if (!r.buf && r.len)
         return fail(&r, 0, "no buffer");
     if (!check_bounds(&r))
         return false;
-    if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+    if (r.len >= 3 && memcmp(r.buf, "\xef\xbb\xbf", 3) == 0)
         r.pos = 3; /* git skips a UTF-8 BOM */
 
     bool comment = false;

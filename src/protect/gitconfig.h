@@ -22,3 +22,9 @@ bool cdn_gitconfig_is_safe(const char *buf, size_t len, char *why, size_t why_le
  * With NULL config_path or root, core.worktree is refused. */
 bool cdn_gitconfig_is_safe_at(const char *buf, size_t len, const char *config_path,
                               const char *root, char *why, size_t why_len);
+
+/* The same reader for a .gitmodules file (classified FILE by the path
+ * classifier, yet written by git clone/checkout/submodule add): only
+ * submodule.<name>.{path,url,branch,shallow,ignore,fetchRecurseSubmodules}
+ * and update = checkout|rebase|merge|none, with URLs checked as above. */
+bool cdn_gitmodules_is_safe(const char *buf, size_t len, char *why, size_t why_len);

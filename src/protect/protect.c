@@ -144,6 +144,20 @@ static bool is_git_data_dir(const char *s, size_t n)
     return comp_is(s, n, "objects") || comp_is(s, n, "refs") || comp_is(s, n, "logs");
 }
 
+/* Files git itself keeps at the top of a git dir and replaces by renaming a
+ * lock file onto them; none is a folder that could hold hooks. */
+static bool is_git_dir_file(const char *s, size_t n)
+{
+    static const char *const names[] = {"HEAD", "ORIG_HEAD", "FETCH_HEAD", "MERGE_HEAD",
+                                        "CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE",
+                                        "index", "packed-refs", "description",
+                                        "COMMIT_EDITMSG", "shallow", "gitdir", "commondir"};
+    for (size_t i = 0; i < CDN_ARRAY_SIZE(names); i++)
+        if (comp_is(s, n, names[i]))
+            return true;
+    return n > 5 && memcmp(s + n - 5, ".lock", 5) == 0;
+}
+
 static cdn_protect_class_t gitconfig_class(const cdn_protect_t *p)
 {
     return p->allow_git_config ? CDN_PROT_NONE : CDN_PROT_GITCONFIG;
@@ -152,7 +166,10 @@ static cdn_protect_class_t gitconfig_class(const cdn_protect_t *p)
 /* Everything under ".git/modules/": submodule git dirs, whose names may
  * contain '/', nest as .git/modules/a/modules/b, so any non-final "hooks"
  * component is treated as a hooks folder and any final "config" as config.
- * Returns -1 if the path is not under .git/modules. */
+ * Any other folder there might become a submodule git dir (DIR_PREFIX),
+ * except inside objects/, refs/, logs/ and git's own top-level files, which
+ * git replaces by rename all the time.  Returns -1 if the path is not under
+ * .git/modules. */
 static int classify_modules(const cdn_protect_t *p, const char *rel, size_t rl)
 {
     static const char key[] = "/.git/modules";
@@ -185,6 +202,8 @@ static int classify_modules(const cdn_protect_t *p, const char *rel, size_t rl)
         if (last && ncomp >= 1 && (comp_is(c, n, "config") || comp_is(c, n, "config.worktree")))
             return (int)gitconfig_class(p);
         if (!last && ncomp >= 1 && is_git_data_dir(c, n))
+            in_data = true;
+        if (last && ncomp >= 1 && is_git_dir_file(c, n))
             in_data = true;
         ncomp++;
         c += n + (last ? 0 : 1);

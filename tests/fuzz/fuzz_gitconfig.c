@@ -25,6 +25,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Context only ever adds core.worktree; it never makes anything unsafe. */
     if (safe && !safe_at)
         abort();
+    if (!cdn_gitmodules_is_safe(buf, size, why, sizeof why) && why[0] == '\0')
+        abort();
     free(buf);
     return 0;
 }

@@ -248,6 +248,26 @@ static void test_bounds(void **state)
     assert_non_null(strstr(why, "too long"));
 }
 
+static void test_gitmodules(void **state)
+{
+    (void)state;
+    char why[256];
+#define GM(s) cdn_gitmodules_is_safe(s, strlen(s), why, sizeof why)
+    assert_true(GM("[submodule \"sub\"]\n\tpath = sub\n\turl = /tmp/x\n"));
+    assert_true(GM("[submodule \"a/b\"]\n\tpath = a/b\n\turl = https://e.com/x\n"
+                   "\tbranch = main\n\tshallow = true\n\tignore = dirty\n\tupdate = rebase\n"
+                   "\tfetchRecurseSubmodules = false\n"));
+    assert_false(GM("[submodule \"s\"]\n\tupdate = !evil\n"));
+    assert_false(GM("[submodule \"s\"]\n\turl = ext::evil\n"));
+    assert_false(GM("[submodule \"s\"]\n\turl = -evil\n"));
+    assert_false(GM("[core]\n\tbare = false\n")); /* config keys are not .gitmodules keys */
+    assert_false(GM("[submodule]\n\tactive = .\n"));
+    assert_false(GM("[submodule \"s\"]\n\tpath = s\n\tactive = true\n"));
+    /* and .gitmodules keys are not .git/config keys */
+    assert_false(is_safe_str("[submodule \"s\"]\n\tpath = s\n", why, sizeof why));
+#undef GM
+}
+
 static void test_worktree_context(void **state)
 {
     (void)state;
@@ -382,6 +402,16 @@ static void test_real_git(void **state)
         "git -C a commit -q -m sub",
         tmpdir);
     check_file("a/.git/config", false);
+    char gm[512], gmbuf[4096], gmwhy[256];
+    snprintf(gm, sizeof gm, "%s/a/.gitmodules", tmpdir);
+    FILE *gmf = fopen(gm, "r");
+    assert_non_null(gmf);
+    size_t gmn = fread(gmbuf, 1, sizeof gmbuf, gmf);
+    fclose(gmf);
+    if (!cdn_gitmodules_is_safe(gmbuf, gmn, gmwhy, sizeof gmwhy)) {
+        print_error(".gitmodules rejected: %s\n", gmwhy);
+        fail();
+    }
     check_file("a/.git/modules/sub/config", true);
     run("git -c protocol.file.allow=always clone -q --recurse-submodules a d");
     check_file("d/.git/config", false);
@@ -408,6 +438,7 @@ int main(void)
         cmocka_unit_test(test_syntax_errors),
         cmocka_unit_test(test_bounds),
         cmocka_unit_test(test_worktree_context),
+        cmocka_unit_test(test_gitmodules),
         cmocka_unit_test_setup_teardown(test_real_git, git_setup, git_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -6,7 +6,11 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <ftw.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 
+#include "protect/gitconfig.h"
 #include "protect/protect.h"
 #include "util/cleanup.h"
 
@@ -184,7 +188,12 @@ static void test_table(void **state)
         {"/ws/x/.git/modules/a/config", G},
         {"/ws/.git/modules/sub/objects/ab/cdef", N},
         {"/ws/.git/modules/sub/refs/heads/main", N},
-        {"/ws/.git/modules/sub/HEAD", D},
+        {"/ws/.git/modules/sub/HEAD", N},
+        {"/ws/.git/modules/sub/index.lock", N},
+        {"/ws/.git/modules/sub/config.lock", N},
+        {"/ws/.git/modules/sub/packed-refs", N},
+        {"/ws/.git/modules/sub/info", D},
+        {"/ws/.git/modules/sub/refs/heads/hooks/x", F}, /* over-protected: see report */
         {"/ws/.git/modulesX/sub/hooks/x", N},
         {"/ws/.git/modules/config", D},
     };
@@ -341,6 +350,85 @@ static void test_gitfile(void **state)
 #undef GF
 }
 
+/* Everything git writes for everyday work must be creatable: classify every
+ * path in trees made by real git commands. */
+static char git_tmp[256];
+static const cdn_protect_t *walk_p;
+static int walk_bad;
+
+static int walk_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    cdn_protect_class_t c = cdn_protect_classify(walk_p, git_tmp, path);
+    bool ok = c == CDN_PROT_NONE || c == CDN_PROT_DIR_PREFIX;
+    if (c == CDN_PROT_GITCONFIG)
+        ok = true; /* written through the validator (test_gitconfig covers content) */
+    if (c == CDN_PROT_FILE && strcmp(path + ftw->base, ".gitmodules") == 0) {
+        /* protected, but writable with validated content */
+        char buf[4096], why[256];
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+        if (f)
+            fclose(f);
+        ok = n > 0 && cdn_gitmodules_is_safe(buf, n, why, sizeof why);
+    } else if (c == CDN_PROT_FILE) {
+        ok = cdn_protect_is_inert_hook_name(path + ftw->base);
+    }
+    if (!ok) {
+        print_error("git wrote %s, classified %s\n", path, class_name(c));
+        walk_bad++;
+    }
+    return 0;
+}
+
+static void test_git_trees(void **state)
+{
+    (void)state;
+    if (system("git --version >/dev/null 2>&1") != 0) {
+        print_error("test_git_trees needs git in PATH (apt-get install git)\n");
+        fail();
+    }
+    snprintf(git_tmp, sizeof git_tmp, "/tmp/cdn-protect-XXXXXX");
+    assert_non_null(mkdtemp(git_tmp));
+    char cmd[4096];
+    snprintf(cmd, sizeof cmd,
+             "set -e; cd '%s'; export HOME=\"$PWD\" GIT_CONFIG_NOSYSTEM=1 "
+             "GIT_CONFIG_GLOBAL=/dev/null GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@e "
+             "GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@e; "
+             "git init -q a; cd a; echo x > f; git add f; git commit -qm one; "
+             "git checkout -qb b2; echo y > f; git commit -qam two; git checkout -q -; "
+             "git merge -q b2; git tag v1; git gc -q; git worktree add -q ../wt; cd ..; "
+             "git clone -q a c; git -C c checkout -q -b x --track origin/b2; "
+             "git -C a -c protocol.file.allow=always submodule add -q \"$PWD/c\" sub; "
+             "git -C a commit -qm sub; "
+             "git -c protocol.file.allow=always clone -q --recurse-submodules a d",
+             git_tmp);
+    snprintf(cmd + strlen(cmd), sizeof cmd - strlen(cmd), " >/dev/null 2>&1");
+    int st = system(cmd);
+    if (st != 0) {
+        print_error("git commands failed (status %d): %s\n", st, cmd);
+        fail();
+    }
+    cdn_protect_t p;
+    cdn_error_t err = {0};
+    assert_int_equal(cdn_protect_init(&p, NULL, false, &err), 0);
+    walk_p = &p;
+    walk_bad = 0;
+    assert_int_equal(nftw(git_tmp, walk_one, 16, FTW_PHYS), 0);
+    /* The walk did see protected things, so it is not vacuous. */
+    char path[512];
+    snprintf(path, sizeof path, "%s/d/.git/modules/sub/config", git_tmp);
+    assert_int_equal(cdn_protect_classify(&p, git_tmp, path), CDN_PROT_GITCONFIG);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(path, sizeof path, "%s/a/.git/hooks/pre-commit.sample", git_tmp);
+    assert_int_equal(access(path, F_OK), 0);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", git_tmp);
+    assert_int_equal(system(cmd), 0);
+    cdn_protect_free(&p);
+    assert_int_equal(walk_bad, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -352,6 +440,7 @@ int main(void)
         cmocka_unit_test(test_invalid_patterns),
         cmocka_unit_test(test_inert_hook_names),
         cmocka_unit_test(test_gitfile),
+        cmocka_unit_test(test_git_trees),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
