@@ -2,7 +2,23 @@
  * files, git hooks and config, editor task folders, agent command folders,
  * cordon's own project folder), at any depth and whether or not they exist
  * yet.  Pure functions over path strings; the supervisor decides with them
- * at the moment of each write, so nothing is scanned in advance. */
+ * at the moment of each write, so nothing is scanned in advance.
+ *
+ * Intended use by the supervisor, per resolved target path:
+ *   FILE        deny create/write/truncate/unlink/rename to or from, link,
+ *               symlink, mknod; except (a) creating a file whose name passes
+ *               cdn_protect_is_inert_hook_name() (git init's *.sample
+ *               templates), and (b) a ".gitmodules" whose new content passes
+ *               cdn_gitmodules_is_safe() (git clone/checkout/submodule add).
+ *   GITCONFIG   git writes config.lock and renames it onto config: allow the
+ *               rename only if the source's content passes
+ *               cdn_gitconfig_is_safe_at(); deny direct opens for write.
+ *   DIR_PREFIX  mkdir is fine; renaming a DIRECTORY onto it (or moving it
+ *               away and back) is not.  Renaming a regular file onto it is
+ *               harmless; creating a regular file at a DIR_PREFIX path named
+ *               ".git" is a gitdir link: check its content with
+ *               cdn_protect_gitfile_is_safe().
+ * Paths are compared as strings: the caller resolves symlinks first. */
 #pragma once
 
 #include <stdbool.h>
