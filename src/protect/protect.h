@@ -15,9 +15,9 @@
  *               cdn_gitconfig_is_safe_at(); deny direct opens for write.
  *   DIR_PREFIX  mkdir is fine; renaming a DIRECTORY onto it (or moving it
  *               away and back) is not.  Renaming a regular file onto it is
- *               harmless; creating a regular file at a DIR_PREFIX path named
- *               ".git" is a gitdir link: check its content with
- *               cdn_protect_gitfile_is_safe().
+ *               harmless, except at a path named ".git": a regular file
+ *               created or renamed there is a gitdir link; check its
+ *               content with cdn_protect_gitfile_is_safe().
  * Paths are compared as strings: the caller resolves symlinks first. */
 #pragma once
 
