@@ -151,7 +151,7 @@ static bool is_git_dir_file(const char *s, size_t n)
     static const char *const names[] = {"HEAD", "ORIG_HEAD", "FETCH_HEAD", "MERGE_HEAD",
                                         "CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE",
                                         "index", "packed-refs", "description",
-                                        "COMMIT_EDITMSG", "shallow", "gitdir", "commondir"};
+                                        "COMMIT_EDITMSG", "shallow", "gitdir"};
     for (size_t i = 0; i < CDN_ARRAY_SIZE(names); i++)
         if (comp_is(s, n, names[i]))
             return true;
@@ -262,6 +262,9 @@ cdn_protect_class_t cdn_protect_classify(const cdn_protect_t *p, const char *roo
     if (ends_with_comps(rel, rl, ".git/config", 11) ||
         ends_with_comps(rel, rl, ".git/config.worktree", 20))
         return gitconfig_class(p);
+    /* Any git dir's "commondir" file moves its hooks and config elsewhere. */
+    if (ends_with_comps(rel, rl, "commondir", 9) && memmem(rel, rl, "/.git/", 6))
+        return CDN_PROT_FILE;
     int c = classify_worktrees(p, rel, rl);
     if (c >= 0)
         return (cdn_protect_class_t)c;
@@ -302,10 +305,6 @@ bool cdn_protect_is_inert_hook_name(const char *name)
     return memcmp(name + n - sl, suffix, sl) == 0;
 }
 
-/* The content of a ".git" file ("gitdir: <path>") chooses where git finds
- * hooks and config; pointing it at an unprotected folder would bypass
- * everything above, so only git dirs the classifier already guards are
- * accepted: ".../.git", ".../.git/worktrees/NAME", ".../.git/modules/...". */
 bool cdn_protect_path_under(const char *root, const char *path)
 {
     if (!root || !path || root[0] != '/' || path[0] != '/')
@@ -364,32 +363,29 @@ int cdn_protect_lexical_join(const char *dir, const char *rel, size_t rel_len, c
     return (int)nl;
 }
 
-/* The content of a ".git" file ("gitdir: <path>") chooses where git finds
- * hooks and config; pointing it at an unprotected folder would bypass
- * everything above, so only git dirs the classifier already guards are
- * accepted: ".../.git", ".../.git/worktrees/NAME", ".../.git/modules/...". */
-bool cdn_protect_gitfile_is_safe(const char *gitfile_path, const char *buf, size_t len)
+/* Where a ".git" file or a commondir file sends git must be a git dir the
+ * classifier guards: ".../.git", ".../.git/modules/...", and for ".git"
+ * files also ".../.git/worktrees/NAME" (whose hooks come from its
+ * commondir, itself checked). */
+static bool link_target_ok(const char *file_path, const char *target, size_t tl,
+                           bool allow_worktree)
 {
-    static const char prefix[] = "gitdir: ";
-    const size_t pfl = sizeof prefix - 1;
     char dir[4096];
     char norm[4096];
-    if (!gitfile_path || gitfile_path[0] != '/' || len <= pfl || memcmp(buf, prefix, pfl) != 0)
+    if (!file_path || file_path[0] != '/')
         return false;
-    size_t tl = len - pfl;
-    const char *target = buf + pfl;
     while (tl > 0 && (target[tl - 1] == '\n' || target[tl - 1] == '\r'))
         tl--;
     if (tl == 0 || memchr(target, '\n', tl) || memchr(target, '\r', tl))
         return false;
-    const char *slash = strrchr(gitfile_path, '/');
-    size_t dl = (size_t)(slash - gitfile_path);
-    if (dl >= sizeof dir)
+    const char *slash = strrchr(file_path, '/');
+    size_t dl = (size_t)(slash - file_path);
+    if (dl + 2 > sizeof dir)
         return false;
-    memcpy(dir, gitfile_path, dl);
-    dir[dl] = '\0';
+    memcpy(dir, file_path, dl);
     if (dl == 0)
-        dir[dl++] = '/', dir[dl] = '\0';
+        dir[dl++] = '/';
+    dir[dl] = '\0';
     int r = cdn_protect_lexical_join(dir, target, tl, norm, sizeof norm);
     if (r < 0)
         return false;
@@ -398,9 +394,26 @@ bool cdn_protect_gitfile_is_safe(const char *gitfile_path, const char *buf, size
         return true;
     if (strstr(norm, "/.git/modules/"))
         return true;
-    /* ".../.git/worktrees/NAME" */
+    if (!allow_worktree)
+        return false;
     const char *last = strrchr(norm, '/');
     if (!last || last[1] == '\0')
         return false;
     return ends_with_comps(norm, (size_t)(last - norm), ".git/worktrees", 14);
+}
+
+bool cdn_protect_gitfile_is_safe(const char *gitfile_path, const char *buf, size_t len)
+{
+    static const char prefix[] = "gitdir: ";
+    const size_t pfl = sizeof prefix - 1;
+    if (!buf || len <= pfl || memcmp(buf, prefix, pfl) != 0)
+        return false;
+    return link_target_ok(gitfile_path, buf + pfl, len - pfl, true);
+}
+
+bool cdn_protect_commondir_is_safe(const char *commondir_path, const char *buf, size_t len)
+{
+    if (!buf)
+        return false;
+    return link_target_ok(commondir_path, buf, len, false);
 }

@@ -9,7 +9,9 @@
  *               symlink, mknod; except (a) creating a file whose name passes
  *               cdn_protect_is_inert_hook_name() (git init's *.sample
  *               templates), and (b) a ".gitmodules" whose new content passes
- *               cdn_gitmodules_is_safe() (git clone/checkout/submodule add).
+ *               cdn_gitmodules_is_safe() (git clone/checkout/submodule add),
+ *               (c) a git dir's "commondir" whose content passes
+ *               cdn_protect_commondir_is_safe() (git worktree add).
  *   GITCONFIG   git writes config.lock and renames it onto config: allow the
  *               rename only if the source's content passes
  *               cdn_gitconfig_is_safe_at(); deny direct opens for write.
@@ -57,6 +59,12 @@ cdn_protect_class_t cdn_protect_classify(const cdn_protect_t *p, const char *roo
  * The supervisor should use it when a regular file is created or written
  * at a DIR_PREFIX path whose last component is ".git". */
 bool cdn_protect_gitfile_is_safe(const char *gitfile_path, const char *buf, size_t len);
+
+/* Validate the content of a "commondir" file inside a git dir (classified
+ * FILE: git reads $GIT_DIR/commondir in any git dir and takes hooks and
+ * config from there; git worktree add writes "../..\n"): true only if it
+ * points at ".../.git" or into ".../.git/modules/". */
+bool cdn_protect_commondir_is_safe(const char *commondir_path, const char *buf, size_t len);
 
 /* Is path (absolute) root itself or under it, component-wise? */
 bool cdn_protect_path_under(const char *root, const char *path);

@@ -173,6 +173,12 @@ static void test_table(void **state)
         {"/ws/.git/worktrees/w/config.worktree", G},
         {"/ws/x/.git/worktrees/w/config.worktree", G},
         {"/ws/.git/worktrees/w/HEAD", N},
+        {"/ws/.git/worktrees/w/commondir", F},
+        {"/ws/.git/commondir", F},
+        {"/ws/.git/modules/s/commondir", F},
+        {"/ws/x/.git/modules/s/worktrees/t/commondir", F},
+        {"/ws/commondir", N},
+        {"/ws/src/commondir", N},
         {"/ws/.git/worktrees/w/index", N},
         {"/ws/.git/worktreesX/w/config.worktree", N},
         /* submodule git dirs, nested */
@@ -348,6 +354,16 @@ static void test_gitfile(void **state)
     assert_false(GF("x/.git", "gitdir: /ws/.git\n"));
     assert_false(cdn_protect_gitfile_is_safe("/ws/x/.git", "gitdir: /ws/.git\0/x", 18));
 #undef GF
+#define CD(path, s) cdn_protect_commondir_is_safe(path, s, strlen(s))
+    assert_true(CD("/ws/.git/worktrees/w/commondir", "../..\n"));
+    assert_true(CD("/ws/.git/modules/s/worktrees/w/commondir", "../..\n"));
+    assert_false(CD("/ws/.git/worktrees/w/commondir", "../../../gd\n"));
+    assert_false(CD("/ws/.git/commondir", "/tmp/x\n"));
+    assert_false(CD("/ws/.git/commondir", "worktrees/w\n"));
+    assert_false(CD("/ws/.git/commondir", "\n"));
+    assert_false(CD("/ws/.git/commondir", "../.git\nx"));
+    assert_false(cdn_protect_commondir_is_safe("/ws/.git/commondir", NULL, 0));
+#undef CD
 }
 
 /* Everything git writes for everyday work must be creatable: classify every
@@ -372,6 +388,13 @@ static int walk_one(const char *path, const struct stat *st, int flag, struct FT
         if (f)
             fclose(f);
         ok = n > 0 && cdn_gitmodules_is_safe(buf, n, why, sizeof why);
+    } else if (c == CDN_PROT_FILE && strcmp(path + ftw->base, "commondir") == 0) {
+        char buf[4096];
+        FILE *f = fopen(path, "r");
+        size_t n = f ? fread(buf, 1, sizeof buf, f) : 0;
+        if (f)
+            fclose(f);
+        ok = n > 0 && cdn_protect_commondir_is_safe(path, buf, n);
     } else if (c == CDN_PROT_FILE) {
         ok = cdn_protect_is_inert_hook_name(path + ftw->base);
     }
