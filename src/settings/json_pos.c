@@ -314,9 +314,11 @@ static int scan_value(scan_t *sc, int parent, uint32_t index, const char *key, c
     } else if (c == 'n') {
         t = CDN_JPOS_NULL;
         r = scan_literal(sc, "null");
-    } else {
+    } else if (c == '-' || is_digit(c)) {
         t = CDN_JPOS_NUMBER;
         r = scan_number(sc);
+    } else {
+        return fail(sc, "value expected");
     }
     sc->idx->nodes[self].type = t;
     return r;

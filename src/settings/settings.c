@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -213,6 +212,9 @@ static const char *closest(const char *k, const char *const *set)
     unsigned bestd = cap + 1;
     for (; *set; set++) {
         unsigned d = cdn_edit_distance(k, *set, cap);
+        /* A cut-off name ("caCert" for "caCertPath") is close too. */
+        if (d > cap && n >= 4 && strncasecmp(*set, k, n) == 0)
+            d = cap;
         if (d < bestd) {
             bestd = d;
             best = *set;
@@ -320,7 +322,7 @@ static bool int_value(vc_t *vc, jv_t v, long lo, long hi, long *out)
         BAD(vc, v, "expected an integer from %ld to %ld, got %s", lo, hi, type_name(v.j));
         return false;
     }
-    if (d != floor(d) || d < (double)lo || d > (double)hi) {
+    if (!(d >= (double)lo && d <= (double)hi) || (double)(long)d != d) {
         BAD(vc, v, "expected an integer from %ld to %ld", lo, hi);
         return false;
     }
