@@ -288,6 +288,18 @@ static int expand(walk_t *w, const char *dir, uint64_t access, unsigned depth, c
         close(dfd);
         return cdn_error(err, errno, "fdopendir(%s)", dir);
     }
+    /* Listing the expanded directory itself stays possible (`ls /`, `ls ~`):
+     * READ_DIR alone lets names be listed below it, never contents read; the
+     * mount layer already shows hidden places as empty. */
+    if (access & LANDLOCK_ACCESS_FS_READ_DIR) {
+        struct landlock_path_beneath_attr self = {
+            .allowed_access = LANDLOCK_ACCESS_FS_READ_DIR,
+            .parent_fd = dfd,
+        };
+        if (syscall(SYS_landlock_add_rule, w->ruleset, LANDLOCK_RULE_PATH_BENEATH, &self, 0) < 0)
+            return cdn_error(err, errno, "landlock_add_rule(%s)", dir);
+        w->count++;
+    }
     struct dirent *de;
     char child[PATH_MAX];
     for (errno = 0; (de = readdir(d)); errno = 0) {
@@ -357,7 +369,7 @@ static int add_port(int ruleset, uint64_t access, int port, cdn_error_t *err)
     return 0;
 }
 
-int cdn_landlock_apply(const cdn_landlock_plan_t *ll, cdn_error_t *err)
+int cdn_landlock_build(const cdn_landlock_plan_t *ll, int *ruleset_out, cdn_error_t *err)
 {
     if (ll->abi <= 0)
         return cdn_error(err, EOPNOTSUPP, "Landlock is not available");
@@ -372,6 +384,7 @@ int cdn_landlock_apply(const cdn_landlock_plan_t *ll, cdn_error_t *err)
                   : abi >= 4 ? offsetof(struct cdn_landlock_ruleset_attr, scoped)
                              : offsetof(struct cdn_landlock_ruleset_attr, handled_access_net);
     _cleanup_close_ int ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, size, 0);
+    *ruleset_out = -1;
     if (ruleset < 0)
         return cdn_error(err, errno, "landlock_create_ruleset(ABI %d)", abi);
 
@@ -398,13 +411,30 @@ int cdn_landlock_apply(const cdn_landlock_plan_t *ll, cdn_error_t *err)
             w.count++;
         }
 
+    *ruleset_out = steal_fd(&ruleset);
+    return w.count;
+}
+
+int cdn_landlock_restrict(int ruleset, int abi, cdn_error_t *err)
+{
+    if (abi > ABI_KNOWN)
+        abi = ABI_KNOWN;
     if (syscall(SYS_landlock_restrict_self, ruleset, cdn_landlock_restrict_flags(abi)) < 0) {
         cdn_error(err, errno, "landlock_restrict_self");
         if (errno == EPERM)
             cdn_error_hint(err, "set no_new_privs (prctl PR_SET_NO_NEW_PRIVS) before Landlock");
         return -1;
     }
-    return w.count;
+    return 0;
+}
+
+int cdn_landlock_apply(const cdn_landlock_plan_t *ll, cdn_error_t *err)
+{
+    _cleanup_close_ int ruleset = -1;
+    int n = cdn_landlock_build(ll, &ruleset, err);
+    if (n < 0 || cdn_landlock_restrict(ruleset, ll->abi, err) < 0)
+        return -1;
+    return n;
 }
 
 void cdn_landlock_access_str(uint64_t access, char *buf, size_t len)

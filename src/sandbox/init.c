@@ -84,8 +84,8 @@ static int recv_fd(int sock)
 
 /* pid 2: the command.  Errors go back through `errpipe` (close-on-exec, so
  * a successful exec reads as EOF on the other side). */
-static _Noreturn void exec_command(const cdn_plan_t *plan, int tty_fd, int fdsock, int errpipe,
-                                   const sigset_t *oldmask)
+static _Noreturn void exec_command(const cdn_plan_t *plan, int tty_fd, int ruleset, int fdsock,
+                                   int errpipe, const sigset_t *oldmask)
 {
     cdn_error_t err;
     cdn_error_clear(&err);
@@ -118,8 +118,10 @@ static _Noreturn void exec_command(const cdn_plan_t *plan, int tty_fd, int fdsoc
     }
     /* A second Landlock layer: the command's domain nests inside pid 1's,
      * so it can neither ptrace nor signal pid 1. */
-    if (plan->landlock.abi > 0 && cdn_landlock_apply(&plan->landlock, &err) < 0)
+    if (ruleset >= 0 && cdn_landlock_restrict(ruleset, plan->landlock.abi, &err) < 0)
         goto fail_err;
+    if (ruleset >= 0)
+        close(ruleset);
     struct rlimit nocore = {0, 0};
     if (setrlimit(RLIMIT_CORE, &nocore) < 0) {
         e = errno, what = "turning core dumps off";
@@ -183,7 +185,9 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, int tty_fd)
         cdn_error(&err, errno, "setting no_new_privs");
         fail(&err, 125);
     }
-    if (plan->landlock.abi > 0 && cdn_landlock_apply(&plan->landlock, &err) < 0) {
+    int ruleset = -1;
+    if (plan->landlock.abi > 0 && (cdn_landlock_build(&plan->landlock, &ruleset, &err) < 0 ||
+                                   cdn_landlock_restrict(ruleset, plan->landlock.abi, &err) < 0)) {
         cdn_error_wrap(&err, "applying Landlock");
         fail(&err, 125);
     }
@@ -217,8 +221,10 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, int tty_fd)
         close(errpipe[0]);
         close(sfd);
         close(ctl_fd);
-        exec_command(plan, tty_fd, fdsock[1], errpipe[1], &oldmask);
+        exec_command(plan, tty_fd, ruleset, fdsock[1], errpipe[1], &oldmask);
     }
+    if (ruleset >= 0)
+        close(ruleset);
     close(fdsock[1]);
     close(errpipe[1]);
 

@@ -30,16 +30,10 @@ int cdn_userns_map_self(uid_t uid, gid_t gid, cdn_error_t *err)
     char map[64];
     if (write_file("/proc/self/setgroups", "deny", err) < 0)
         return -1;
-    if (uid == 0)
-        snprintf(map, sizeof map, "0 0 4294967295\n");
-    else
-        snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
+    snprintf(map, sizeof map, "%u %u 1\n", uid, uid);
     if (write_file("/proc/self/uid_map", map, err) < 0)
         return -1;
-    if (gid == 0)
-        snprintf(map, sizeof map, "0 0 4294967295\n");
-    else
-        snprintf(map, sizeof map, "%u %u 1\n", gid, gid);
+    snprintf(map, sizeof map, "%u %u 1\n", gid, gid);
     return write_file("/proc/self/gid_map", map, err);
 }
 

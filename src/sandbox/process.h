@@ -8,8 +8,8 @@
 #include "util/error.h"
 
 /* Write /proc/self/{setgroups,uid_map,gid_map}: the caller's own uid and
- * gid map to themselves (rootless); root maps the whole id range to itself
- * so that file owners look right, capabilities being dropped anyway. */
+ * gid map to themselves, and nothing else (a process may write that map
+ * for itself without help; other owners show as nobody inside). */
 int cdn_userns_map_self(uid_t uid, gid_t gid, cdn_error_t *err);
 
 /* Empty the bounding, ambient, inheritable, permitted and effective sets. */
