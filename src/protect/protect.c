@@ -319,7 +319,7 @@ int cdn_protect_lexical_join(const char *dir, const char *rel, size_t rel_len, c
                              size_t out_len)
 {
     size_t nl = 0;
-    if (out_len == 0 || (rel_len > 0 && rel[0] != '/' && (!dir || dir[0] != '/')))
+    if (out_len == 0 || ((rel_len == 0 || rel[0] != '/') && (!dir || dir[0] != '/')))
         return -1;
     if (rel_len == 0 || rel[0] != '/') {
         size_t dl = strlen(dir);

@@ -452,6 +452,33 @@ static void test_git_trees(void **state)
     assert_int_equal(walk_bad, 0);
 }
 
+static void test_lexical_join(void **state)
+{
+    (void)state;
+    char out[64];
+#define J(d, r) cdn_protect_lexical_join(d, r, strlen(r), out, sizeof out)
+    assert_int_equal(J("/a/b", "../c"), 4);
+    assert_string_equal(out, "/a/c");
+    assert_true(J("/a/b", "/x/./y//z/..") > 0);
+    assert_string_equal(out, "/x/y");
+    assert_true(J("/a", "../../..") > 0);
+    assert_string_equal(out, "/");
+    assert_true(J("/a/", "") > 0);
+    assert_string_equal(out, "/a");
+    assert_int_equal(J(NULL, "x"), -1);
+    assert_int_equal(J(NULL, ""), -1);
+    assert_int_equal(J("rel", "x"), -1);
+    assert_int_equal(J("/a", "0123456789012345678901234567890123456789012345678901234567890123"),
+                     -1);
+    assert_int_equal(cdn_protect_lexical_join("/a", "b\0c", 3, out, sizeof out), -1);
+#undef J
+    assert_true(cdn_protect_path_under("/ws", "/ws"));
+    assert_true(cdn_protect_path_under("/ws", "/ws/a"));
+    assert_true(cdn_protect_path_under("/", "/x"));
+    assert_false(cdn_protect_path_under("/ws", "/ws2"));
+    assert_false(cdn_protect_path_under("/ws", "ws/a"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +491,7 @@ int main(void)
         cmocka_unit_test(test_inert_hook_names),
         cmocka_unit_test(test_gitfile),
         cmocka_unit_test(test_git_trees),
+        cmocka_unit_test(test_lexical_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
