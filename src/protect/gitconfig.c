@@ -188,11 +188,18 @@ static bool parse_value(struct reader *r, struct var *v, unsigned line)
                 if (r->eof)
                     return fail(r, line, "backslash at end of input");
                 continue;
-            case 't': c = '\t'; break;
-            case 'b': c = '\b'; break;
-            case 'n': c = '\n'; break;
+            case 't':
+                c = '\t';
+                break;
+            case 'b':
+                c = '\b';
+                break;
+            case 'n':
+                c = '\n';
+                break;
             case '\\':
-            case '"': break;
+            case '"':
+                break;
             default:
                 return fail(r, line, "unknown escape in value of %s", v->key);
             }
@@ -249,7 +256,7 @@ static const struct allowed allowlist[] = {
     {"remote", true, "mirror", V_ANY},             /* git clone --mirror */
     {"remote", true, "promisor", V_ANY},           /* git clone --filter */
     {"remote", true, "partialclonefilter", V_ANY}, /* git clone --filter */
-    {"branch", true, "remote", V_URL}, /* may be a URL as well as a remote name */
+    {"branch", true, "remote", V_URL},             /* may be a URL as well as a remote name */
     {"branch", true, "merge", V_ANY},
     {"branch", true, "rebase", V_ANY},
     {"submodule", true, "url", V_URL},
@@ -265,12 +272,9 @@ static const struct allowed allowlist[] = {
 /* .gitmodules is committed content that git reads on clone and checkout;
  * git already ignores "update = !cmd" from it, but it is checked anyway. */
 static const struct allowed gitmodules_allowlist[] = {
-    {"submodule", true, "path", V_ANY},
-    {"submodule", true, "url", V_URL},
-    {"submodule", true, "branch", V_ANY},
-    {"submodule", true, "shallow", V_ANY},
-    {"submodule", true, "ignore", V_ANY},
-    {"submodule", true, "fetchrecursesubmodules", V_ANY},
+    {"submodule", true, "path", V_ANY},      {"submodule", true, "url", V_URL},
+    {"submodule", true, "branch", V_ANY},    {"submodule", true, "shallow", V_ANY},
+    {"submodule", true, "ignore", V_ANY},    {"submodule", true, "fetchrecursesubmodules", V_ANY},
     {"submodule", true, "update", V_UPDATE},
 };
 
@@ -282,7 +286,7 @@ static bool is_scheme_char(int c, bool first)
 /* NULL if the URL makes git use only its own transports, else why not. */
 static const char *url_problem(const char *u, size_t n)
 {
-    static const char *const schemes[] = {"http", "https", "ssh", "git", "file",
+    static const char *const schemes[] = {"http",    "https",   "ssh", "git", "file",
                                           "git+ssh", "ssh+git", "ftp", "ftps"};
     if (n == 0)
         return NULL;
@@ -359,11 +363,13 @@ static bool check_var(struct reader *r, const struct var *v, unsigned line)
         return true;
     }
     if (v->has_sub)
-        return fail(r, line, "key %s.<%s>.%s is not on the list of harmless keys (it could "
-                             "make git run a program or fetch elsewhere)",
+        return fail(r, line,
+                    "key %s.<%s>.%s is not on the list of harmless keys (it could "
+                    "make git run a program or fetch elsewhere)",
                     v->section, v->sub, v->key);
-    return fail(r, line, "key %s.%s is not on the list of harmless keys (it could make git "
-                         "run a program or fetch elsewhere)",
+    return fail(r, line,
+                "key %s.%s is not on the list of harmless keys (it could make git "
+                "run a program or fetch elsewhere)",
                 v->section, v->key);
 }
 
@@ -397,15 +403,23 @@ bool cdn_gitconfig_is_safe(const char *buf, size_t len, char *why, size_t why_le
 bool cdn_gitconfig_is_safe_at(const char *buf, size_t len, const char *config_path,
                               const char *root, char *why, size_t why_len)
 {
-    struct reader r = {.buf = buf, .len = len, .why = why, .why_len = why_len,
-                       .config_path = config_path, .root = root, .allow = allowlist,
+    struct reader r = {.buf = buf,
+                       .len = len,
+                       .why = why,
+                       .why_len = why_len,
+                       .config_path = config_path,
+                       .root = root,
+                       .allow = allowlist,
                        .n_allow = sizeof allowlist / sizeof allowlist[0]};
     return parse_all(&r);
 }
 
 bool cdn_gitmodules_is_safe(const char *buf, size_t len, char *why, size_t why_len)
 {
-    struct reader r = {.buf = buf, .len = len, .why = why, .why_len = why_len,
+    struct reader r = {.buf = buf,
+                       .len = len,
+                       .why = why,
+                       .why_len = why_len,
                        .allow = gitmodules_allowlist,
                        .n_allow = sizeof gitmodules_allowlist / sizeof gitmodules_allowlist[0]};
     return parse_all(&r);

@@ -29,11 +29,10 @@
 #include <string.h>
 
 static const char *const builtin_patterns[] = {
-    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".zshrc",
-    ".zprofile", ".zshenv", ".zlogin", ".profile", ".gitconfig", ".gitmodules",
-    ".ripgreprc", ".mcp.json",
-    ".vscode/", ".idea/", ".claude/commands/", ".claude/agents/", ".cordon/",
-    ".git/hooks/",
+    ".bashrc",           ".bash_profile",   ".bash_login", ".bash_logout", ".zshrc",
+    ".zprofile",         ".zshenv",         ".zlogin",     ".profile",     ".gitconfig",
+    ".gitmodules",       ".ripgreprc",      ".mcp.json",   ".vscode/",     ".idea/",
+    ".claude/commands/", ".claude/agents/", ".cordon/",    ".git/hooks/",
 };
 
 static int check_pattern(const char *pat, cdn_error_t *err)
@@ -42,8 +41,10 @@ static int check_pattern(const char *pat, cdn_error_t *err)
     if (n == 0)
         return cdn_error_usage(err, "protect pattern is empty");
     if (pat[0] == '/')
-        return cdn_error_usage(err, "protect pattern \"%s\" is absolute; patterns are "
-                                    "relative and match at any depth", pat);
+        return cdn_error_usage(err,
+                               "protect pattern \"%s\" is absolute; patterns are "
+                               "relative and match at any depth",
+                               pat);
     if (strstr(pat, "//"))
         return cdn_error_usage(err, "protect pattern \"%s\" has an empty component", pat);
     size_t end = pat[n - 1] == '/' ? n - 1 : n;
@@ -148,10 +149,10 @@ static bool is_git_data_dir(const char *s, size_t n)
  * lock file onto them; none is a folder that could hold hooks. */
 static bool is_git_dir_file(const char *s, size_t n)
 {
-    static const char *const names[] = {"HEAD", "ORIG_HEAD", "FETCH_HEAD", "MERGE_HEAD",
-                                        "CHERRY_PICK_HEAD", "REVERT_HEAD", "AUTO_MERGE",
-                                        "index", "packed-refs", "description",
-                                        "COMMIT_EDITMSG", "shallow", "gitdir"};
+    static const char *const names[] = {
+        "HEAD",           "ORIG_HEAD",  "FETCH_HEAD", "MERGE_HEAD",  "CHERRY_PICK_HEAD",
+        "REVERT_HEAD",    "AUTO_MERGE", "index",      "packed-refs", "description",
+        "COMMIT_EDITMSG", "shallow",    "gitdir"};
     for (size_t i = 0; i < CDN_ARRAY_SIZE(names); i++)
         if (comp_is(s, n, names[i]))
             return true;
@@ -242,8 +243,7 @@ static int classify_worktrees(const cdn_protect_t *p, const char *rel, size_t rl
     return -1;
 }
 
-cdn_protect_class_t cdn_protect_classify(const cdn_protect_t *p, const char *root,
-                                         const char *path)
+cdn_protect_class_t cdn_protect_classify(const cdn_protect_t *p, const char *root, const char *path)
 {
     if (!root || !path || root[0] != '/' || path[0] != '/')
         return CDN_PROT_NONE;
@@ -319,7 +319,7 @@ int cdn_protect_lexical_join(const char *dir, const char *rel, size_t rel_len, c
                              size_t out_len)
 {
     size_t nl = 0;
-    if (out_len == 0 || (rel_len > 0 && rel[0] != '/' && (!dir || dir[0] != '/')))
+    if (out_len == 0 || ((rel_len == 0 || rel[0] != '/') && (!dir || dir[0] != '/')))
         return -1;
     if (rel_len == 0 || rel[0] != '/') {
         size_t dl = strlen(dir);

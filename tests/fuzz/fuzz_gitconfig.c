@@ -20,8 +20,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool safe = cdn_gitconfig_is_safe(buf, size, why, sizeof why);
     if (!safe && why[0] == '\0')
         abort();
-    bool safe_at = cdn_gitconfig_is_safe_at(buf, size, "/ws/.git/modules/s/config", "/ws", why,
-                                            sizeof why);
+    bool safe_at =
+        cdn_gitconfig_is_safe_at(buf, size, "/ws/.git/modules/s/config", "/ws", why, sizeof why);
     /* Context only ever adds core.worktree; it never makes anything unsafe. */
     if (safe && !safe_at)
         abort();

@@ -63,9 +63,9 @@ static void test_fixed_safe(void **state)
          true},
         {"# comment\n; other comment\n[core] # trailing\n bare = false ; c\n", true},
         {"[CORE]\n\tBare = TRUE\n[Core]\nFileMode=false\n", true},
-        {"[core]\n\tbare\n", true}, /* bare key: boolean true */
-        {"[core] bare = true\n", true},      /* key on the header's line */
-        {"[core] [user] name = x\n", true},  /* two headers on one line */
+        {"[core]\n\tbare\n", true},         /* bare key: boolean true */
+        {"[core] bare = true\n", true},     /* key on the header's line */
+        {"[core] [user] name = x\n", true}, /* two headers on one line */
         {"[user]\n\tname = \"A \\\"quoted\\\" name\"\n\temail = a@b.c\n", true},
         {"[user]\n\tname = first \\\n  second\n", true}, /* continuation */
         {"[user]\n\tname = a\\tb\\nc\\\\d\\be\n", true},
@@ -174,8 +174,8 @@ static void test_syntax_errors(void **state)
 {
     (void)state;
     static const struct row rows[] = {
-        {"bare = true\n", false},           /* key before any section */
-        {"[core\n\tbare = true\n", false},  /* unterminated header */
+        {"bare = true\n", false},          /* key before any section */
+        {"[core\n\tbare = true\n", false}, /* unterminated header */
         {"[]\n", false},
         {"[core \"x]\n", false},
         {"[core \"x\"\n", false},
@@ -276,17 +276,17 @@ static void test_worktree_context(void **state)
     assert_false(cdn_gitconfig_is_safe(sub, strlen(sub), why, sizeof why));
     assert_true(cdn_gitconfig_is_safe_at(sub, strlen(sub), "/ws/r/.git/modules/sub/config", "/ws",
                                          why, sizeof why));
-    assert_false(cdn_gitconfig_is_safe_at(sub, strlen(sub), "/ws/.git/modules/sub/config",
-                                          "/ws/r", why, sizeof why));
-    static const char up[] = "[core]\n\tworktree = ../../../../../home/u\n";
-    assert_false(cdn_gitconfig_is_safe_at(up, strlen(up), "/ws/.git/modules/sub/config", "/ws",
+    assert_false(cdn_gitconfig_is_safe_at(sub, strlen(sub), "/ws/.git/modules/sub/config", "/ws/r",
                                           why, sizeof why));
+    static const char up[] = "[core]\n\tworktree = ../../../../../home/u\n";
+    assert_false(cdn_gitconfig_is_safe_at(up, strlen(up), "/ws/.git/modules/sub/config", "/ws", why,
+                                          sizeof why));
     static const char abs_in[] = "[core]\n\tworktree = /ws/a\n";
     assert_true(cdn_gitconfig_is_safe_at(abs_in, strlen(abs_in), "/ws/.git/config", "/ws", why,
                                          sizeof why));
     static const char abs_sib[] = "[core]\n\tworktree = /ws2/a\n";
-    assert_false(cdn_gitconfig_is_safe_at(abs_sib, strlen(abs_sib), "/ws/.git/config", "/ws",
-                                          why, sizeof why));
+    assert_false(cdn_gitconfig_is_safe_at(abs_sib, strlen(abs_sib), "/ws/.git/config", "/ws", why,
+                                          sizeof why));
 }
 
 /* ---- what git itself writes ---- */
@@ -387,7 +387,8 @@ static void test_real_git(void **state)
         "git -C b remote set-url --push other ssh://git@example.com/o.git");
     check_file("b/.git/config", false);
 
-    run("git clone -q --no-tags a c && git clone -q --mirror a m.git && git clone -q --bare a bb.git");
+    run("git clone -q --no-tags a c && git clone -q --mirror a m.git && git clone -q --bare a "
+        "bb.git");
     check_file("c/.git/config", false);
     check_file("m.git/config", false);
     check_file("bb.git/config", false);

@@ -27,23 +27,26 @@ struct row {
 static const char *class_name(cdn_protect_class_t c)
 {
     switch (c) {
-    case CDN_PROT_NONE: return "NONE";
-    case CDN_PROT_FILE: return "FILE";
-    case CDN_PROT_GITCONFIG: return "GITCONFIG";
-    case CDN_PROT_DIR_PREFIX: return "DIR_PREFIX";
+    case CDN_PROT_NONE:
+        return "NONE";
+    case CDN_PROT_FILE:
+        return "FILE";
+    case CDN_PROT_GITCONFIG:
+        return "GITCONFIG";
+    case CDN_PROT_DIR_PREFIX:
+        return "DIR_PREFIX";
     }
     return "?";
 }
 
-static void check_rows(const cdn_protect_t *p, const char *root, const struct row *rows,
-                       size_t n)
+static void check_rows(const cdn_protect_t *p, const char *root, const struct row *rows, size_t n)
 {
     int bad = 0;
     for (size_t i = 0; i < n; i++) {
         cdn_protect_class_t got = cdn_protect_classify(p, root, rows[i].path);
         if (got != rows[i].want) {
-            print_error("%s (root %s): got %s, want %s\n", rows[i].path, root,
-                        class_name(got), class_name(rows[i].want));
+            print_error("%s (root %s): got %s, want %s\n", rows[i].path, root, class_name(got),
+                        class_name(rows[i].want));
             bad++;
         }
     }
@@ -51,8 +54,8 @@ static void check_rows(const cdn_protect_t *p, const char *root, const struct ro
 }
 
 static const char *const files[] = {
-    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".zshrc", ".zprofile",
-    ".zshenv", ".zlogin", ".profile", ".gitconfig", ".gitmodules", ".ripgreprc", ".mcp.json",
+    ".bashrc", ".bash_profile", ".bash_login", ".bash_logout", ".zshrc",     ".zprofile", ".zshenv",
+    ".zlogin", ".profile",      ".gitconfig",  ".gitmodules",  ".ripgreprc", ".mcp.json",
 };
 static const char *const dirs[] = {
     ".vscode", ".idea", ".claude/commands", ".claude/agents", ".cordon", ".git/hooks",
@@ -214,11 +217,7 @@ static void test_root_forms(void **state)
     cdn_error_t err = {0};
     assert_int_equal(cdn_protect_init(&p, NULL, false, &err), 0);
     static const struct row slash_root[] = {
-        {"/.bashrc", F},
-        {"/home/u/.profile", F},
-        {"/home/u/.git", D},
-        {"/", N},
-        {"/etc/passwd", N},
+        {"/.bashrc", F}, {"/home/u/.profile", F}, {"/home/u/.git", D}, {"/", N}, {"/etc/passwd", N},
     };
     check_rows(&p, "/", slash_root, CDN_ARRAY_SIZE(slash_root));
     static const struct row trailing[] = {
@@ -302,8 +301,8 @@ static void test_extra_patterns(void **state)
 static void test_invalid_patterns(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "/etc/passwd", "/", "a//b", "../x", "a/../b",
-                                      "a/..", "..", ".", "./x", "a/./b", "x//"};
+    static const char *const bad[] = {"",     "/etc/passwd", "/", "a//b", "../x",  "a/../b",
+                                      "a/..", "..",          ".", "./x",  "a/./b", "x//"};
     for (size_t i = 0; i < CDN_ARRAY_SIZE(bad); i++) {
         cdn_strv_t extra = {0};
         cdn_error_t err = {0};
@@ -452,18 +451,41 @@ static void test_git_trees(void **state)
     assert_int_equal(walk_bad, 0);
 }
 
+static void test_lexical_join(void **state)
+{
+    (void)state;
+    char out[64];
+#define J(d, r) cdn_protect_lexical_join(d, r, strlen(r), out, sizeof out)
+    assert_int_equal(J("/a/b", "../c"), 4);
+    assert_string_equal(out, "/a/c");
+    assert_true(J("/a/b", "/x/./y//z/..") > 0);
+    assert_string_equal(out, "/x/y");
+    assert_true(J("/a", "../../..") > 0);
+    assert_string_equal(out, "/");
+    assert_true(J("/a/", "") > 0);
+    assert_string_equal(out, "/a");
+    assert_int_equal(J(NULL, "x"), -1);
+    assert_int_equal(J(NULL, ""), -1);
+    assert_int_equal(J("rel", "x"), -1);
+    assert_int_equal(J("/a", "0123456789012345678901234567890123456789012345678901234567890123"),
+                     -1);
+    assert_int_equal(cdn_protect_lexical_join("/a", "b\0c", 3, out, sizeof out), -1);
+#undef J
+    assert_true(cdn_protect_path_under("/ws", "/ws"));
+    assert_true(cdn_protect_path_under("/ws", "/ws/a"));
+    assert_true(cdn_protect_path_under("/", "/x"));
+    assert_false(cdn_protect_path_under("/ws", "/ws2"));
+    assert_false(cdn_protect_path_under("/ws", "ws/a"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_builtins_at_depths),
-        cmocka_unit_test(test_table),
-        cmocka_unit_test(test_root_forms),
-        cmocka_unit_test(test_allow_git_config),
-        cmocka_unit_test(test_extra_patterns),
-        cmocka_unit_test(test_invalid_patterns),
-        cmocka_unit_test(test_inert_hook_names),
-        cmocka_unit_test(test_gitfile),
-        cmocka_unit_test(test_git_trees),
+        cmocka_unit_test(test_builtins_at_depths), cmocka_unit_test(test_table),
+        cmocka_unit_test(test_root_forms),         cmocka_unit_test(test_allow_git_config),
+        cmocka_unit_test(test_extra_patterns),     cmocka_unit_test(test_invalid_patterns),
+        cmocka_unit_test(test_inert_hook_names),   cmocka_unit_test(test_gitfile),
+        cmocka_unit_test(test_git_trees),          cmocka_unit_test(test_lexical_join),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
