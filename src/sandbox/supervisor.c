@@ -546,9 +546,23 @@ out:
 /* git writes config as config.lock then renames it over config: accept the
  * new file only if it sets harmless keys, and install exactly the bytes
  * that were checked (a copy), so a writer still holding config.lock cannot
- * change them after the check. */
-static int install_gitconfig(req_ctx_t *c, const target_t *src, const target_t *dst,
-                             const char *abs_dst)
+ * change them after the check.  Same for .gitmodules. */
+typedef enum { VALIDATE_GITCONFIG, VALIDATE_GITMODULES } validate_kind_t;
+
+static bool validate(const cdn_supervisor_t *s, validate_kind_t kind, const char *abs_dst,
+                     const char *buf, size_t len, char *why, size_t why_len)
+{
+    if (kind == VALIDATE_GITMODULES)
+        return cdn_gitmodules_is_safe(buf, len, why, why_len);
+    const char *root = s->workspace;
+    for (size_t i = 0; i < s->n_roots; i++)
+        if (under(abs_dst, s->roots[i]))
+            root = s->roots[i];
+    return cdn_gitconfig_is_safe_at(buf, len, abs_dst, root, why, why_len);
+}
+
+static int install_validated(req_ctx_t *c, validate_kind_t kind, const target_t *src,
+                             const target_t *dst, const char *abs_dst)
 {
     int in = openat(src->parent, src->name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (in < 0)
@@ -565,11 +579,12 @@ static int install_gitconfig(req_ctx_t *c, const target_t *src, const target_t *
         len += (size_t)n;
     close(in);
     char why[256] = "";
-    if (len > CDN_GITCONFIG_MAX || !cdn_gitconfig_is_safe(buf, len, why, sizeof why)) {
+    if (len > CDN_GITCONFIG_MAX || !validate(c->s, kind, abs_dst, buf, len, why, sizeof why)) {
         free(buf);
         char detail[PATH_MAX + 300];
         snprintf(detail, sizeof detail, "%s (%s)", abs_dst, why[0] ? why : "too large");
-        report(c, "gitconfig", detail, NULL, EACCES, CDN_PROT_GITCONFIG);
+        report(c, kind == VALIDATE_GITCONFIG ? "gitconfig" : "gitmodules", detail, NULL, EACCES,
+               kind == VALIDATE_GITCONFIG ? CDN_PROT_GITCONFIG : CDN_PROT_FILE);
         return -EACCES;
     }
     char tmp[64];
@@ -627,12 +642,16 @@ static int do_rename(req_ctx_t *c, int od, const char *op, int nd, const char *n
         r = -EACCES;
         goto out;
     }
-    if (cb == CDN_PROT_GITCONFIG) {
+    /* git replaces its config and .gitmodules through a lock file and a
+     * rename: what lands there is checked, and only harmless keys pass. */
+    bool gitmodules = cb == CDN_PROT_FILE && strcmp(b.name, ".gitmodules") == 0;
+    if (cb == CDN_PROT_GITCONFIG || gitmodules) {
         struct stat st;
         if ((flags & RENAME_NOREPLACE) && fstatat(b.parent, b.name, &st, AT_SYMLINK_NOFOLLOW) == 0)
             r = -EEXIST;
         else
-            r = install_gitconfig(c, &a, &b, absb);
+            r = install_validated(c, gitmodules ? VALIDATE_GITMODULES : VALIDATE_GITCONFIG, &a,
+                                  &b, absb);
         goto out;
     }
     if (cb != CDN_PROT_NONE && !inert_b) {
