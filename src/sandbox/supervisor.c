@@ -355,6 +355,10 @@ static bool write_refused(const cdn_supervisor_t *s, const char *abs, cdn_protec
         return false;
     if (*cls == CDN_PROT_FILE && cdn_protect_is_inert_hook_name(basename_of(abs)))
         return false;
+    /* A regular file on the way to a protected folder is harmless (git
+     * keeps lock files there), except one called ".git": a gitdir link. */
+    if (*cls == CDN_PROT_DIR_PREFIX && strcmp(basename_of(abs), ".git") != 0)
+        return false;
     return true;
 }
 
@@ -630,8 +634,14 @@ static int do_rename(req_ctx_t *c, int od, const char *op, int nd, const char *n
         (r = target_abspath(&b, absb, sizeof absb)) < 0)
         goto out;
     cdn_protect_class_t ca = classify(c->s, absa), cb = classify(c->s, absb);
-    bool inert_a = ca == CDN_PROT_FILE && cdn_protect_is_inert_hook_name(a.name);
-    bool inert_b = cb == CDN_PROT_FILE && cdn_protect_is_inert_hook_name(b.name);
+    struct stat sta;
+    bool a_dir = fstatat(a.parent, a.name, &sta, AT_SYMLINK_NOFOLLOW) == 0 && S_ISDIR(sta.st_mode);
+    /* Files moving on the way to protected folders are fine; directories
+     * (which could carry hooks in or out) and ".git" links are not. */
+    bool inert_a = (ca == CDN_PROT_FILE && cdn_protect_is_inert_hook_name(a.name)) ||
+                   (ca == CDN_PROT_DIR_PREFIX && !a_dir && strcmp(a.name, ".git") != 0);
+    bool inert_b = (cb == CDN_PROT_FILE && cdn_protect_is_inert_hook_name(b.name)) ||
+                   (cb == CDN_PROT_DIR_PREFIX && !a_dir && strcmp(b.name, ".git") != 0);
     if (in_nodelete_workspace(c->s, absa)) {
         report(c, "rename", absa, absb, EACCES, -1);
         r = -EACCES;
