@@ -203,6 +203,12 @@ int cdn_plan_build(const cdn_policy_t *pol, char *const *argv, bool use_shell, c
         struct stat st;
         if (lstat(pol->hidden.v[i].path, &st) < 0)
             continue; /* nothing there to read; outside writable places nothing can appear */
+        bool nested = false; /* inside another hidden folder: already out of sight */
+        for (size_t j = 0; j < pol->hidden.n; j++)
+            nested |= j != i && under(pol->hidden.v[i].path, pol->hidden.v[j].path) &&
+                      strcmp(pol->hidden.v[i].path, pol->hidden.v[j].path) != 0;
+        if (nested)
+            continue;
         if (add_mount(p, S_ISDIR(st.st_mode) ? CDN_MNT_MASK_DIR : CDN_MNT_MASK_FILE,
                       pol->hidden.v[i].path, pol->hidden.v[i].why, err) < 0)
             goto fail;
