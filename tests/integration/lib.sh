@@ -154,3 +154,8 @@ done_testing() {
     echo "# $(basename "$0" .sh): $((_n - _failed)) ok, $_failed not ok"
     [ "$_failed" = 0 ]
 }
+
+# fails_sh NAME SCRIPT: a shell script run by `cordon run -c` must fail.  The
+# script runs in a subshell mapped to status 1, because sh exits 2 on a failed
+# redirection and 2 is also cordon's usage status.
+fails_sh() { fails "$1" cr -c "( $2 ) || exit 1"; }

@@ -27,7 +27,7 @@ for dir in "" sub/deep/; do
         check "$dir$f unchanged on the host" test "$(cat "$WS/$dir$f")" = "original $f"
     done
     for p in "${indirs[@]}"; do
-        fails "mkdir -p + write $dir$p (new)" cr -c "mkdir -p '$WS/$dir$(dirname "$p")' && echo evil >'$WS/$dir$p'"
+        fails_sh "mkdir -p + write $dir$p (new)" "mkdir -p '$WS/$dir$(dirname "$p")' && echo evil >'$WS/$dir$p'"
         check "$dir$p not created" test ! -e "$WS/$dir$p"
     done
     for p in "${indirs[@]}"; do
@@ -44,13 +44,13 @@ rm -f "$WS/.bashrc"
 allowed "plain file to rename" cr -- "$PROBE" write "$WS/evil-rc"
 denied "rename onto .bashrc" "$E" cr -- "$PROBE" rename "$WS/evil-rc" "$WS/.bashrc"
 denied "rename onto nested .profile" "$E" cr -- "$PROBE" rename "$WS/evil-rc" "$WS/sub/deep/.profile"
-fails "ln -s .bashrc x; echo > x" cr -c "cd '$WS' && ln -s .bashrc x && echo evil > x"
+fails_sh "ln -s .bashrc x; echo > x" "cd '$WS' && ln -s .bashrc x && echo evil > x"
 check ".bashrc not created via symlink" test ! -e "$WS/.bashrc"
-fails "symlink to existing nested .zshrc then write" cr -c "cd '$WS' && ln -sf sub/deep/.zshrc y && echo evil >> y"
+fails_sh "symlink to existing nested .zshrc then write" "cd '$WS' && ln -sf sub/deep/.zshrc y && echo evil >> y"
 check "nested .zshrc unchanged" test "$(cat "$WS/sub/deep/.zshrc")" = "original .zshrc"
-fails "hard link to .profile then write" cr -c "cd '$WS' && ln .profile hl && echo evil >> hl"
+fails_sh "hard link to .profile then write" "cd '$WS' && ln .profile hl && echo evil >> hl"
 check ".profile unchanged after hard-link trick" test "$(cat "$WS/.profile")" = "original .profile"
-fails "rename the .git/hooks dir away and back" cr -c "cd '$WS' && mv .git/hooks .git/h2 && mkdir .git/hooks && echo evil > .git/hooks/post-checkout"
+fails_sh "rename the .git/hooks dir away and back" "cd '$WS' && mv .git/hooks .git/h2 && mkdir .git/hooks && echo evil > .git/hooks/post-checkout"
 check "no post-checkout hook" test ! -e "$WS/.git/hooks/post-checkout"
 
 # git keeps working.
@@ -64,9 +64,9 @@ denied "create .git/hooks/pre-commit in the new repo" "$E" cr -- "$PROBE" create
 denied "append to .git/config directly" "$E" cr -- "$PROBE" write "$WS/repo/.git/config"
 ok "git config sets a harmless key" cr -c "cd '$WS/repo' && git config user.name someone"
 check "the harmless key landed" sh -c "cd '$WS/repo' && test \"\$(git config user.name)\" = someone"
-fails "git config core.fsmonitor refused" cr -c "cd '$WS/repo' && git config core.fsmonitor 'touch /tmp/pwned'"
+fails_sh "git config core.fsmonitor refused" "cd '$WS/repo' && git config core.fsmonitor 'touch /tmp/pwned'"
 check "core.fsmonitor not set" sh -c "! grep -q fsmonitor '$WS/repo/.git/config'"
-fails "git config core.hooksPath refused" cr -c "cd '$WS/repo' && git config core.hooksPath ."
+fails_sh "git config core.hooksPath refused" "cd '$WS/repo' && git config core.hooksPath ."
 check "core.hooksPath not set" sh -c "! grep -qi hookspath '$WS/repo/.git/config'"
 mkdir -p "$WS/sub/deep/nested" && (cd "$WS/sub/deep/nested" && $G init -q)
 denied "nested repo: create sub/deep/nested/.git/hooks/pre-commit" "$E" cr -- "$PROBE" create "$WS/sub/deep/nested/.git/hooks/pre-commit"
