@@ -12,8 +12,9 @@ runtime=(build-essential meson ninja-build pkg-config libseccomp-dev libjansson-
 #   util-linux          runuser, setsid     procps                    ps, pgrep
 #   passwd              useradd (unprivileged CI user)
 #   coreutils           timeout, mktemp
+#   ripgrep socat       needed by srt, the bench's optional comparison
 test=(libcmocka-dev clang libclang-rt-14-dev git python3 strace bubblewrap util-linux procps
-    passwd coreutils)
+    passwd coreutils ripgrep socat)
 
 case ${1:-} in
 runtime) want=("${runtime[@]}") ;;
