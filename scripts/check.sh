@@ -90,7 +90,8 @@ integration() { # integration LABEL LOG CMD...
     note "integration: $label"
     "$@" >"$log" 2>&1 </dev/null
     local rc=$?
-    grep -E '^(not ok|t_[a-z]+ +[0-9]+ ok)|^#   ' "$log" | head -n 300
+    grep -E '^not ok|^#   ' "$log" | head -n 400
+    grep -E '^t_[a-z]+ +[0-9]+ ok' "$log"
     local c
     if c=$(count_line "$log"); then
         set -- $c
