@@ -30,7 +30,7 @@ tag=$((86000 + $$ % 1000)).$RANDOM
 start=$(date +%s)
 status_is "background child left behind: exit 0" 0 cr -- sh -c "sleep $tag & exit 0"
 check "cordon returned promptly" test $(( $(date +%s) - start )) -lt 30
-check "the background sleep is gone (pgrep)" sh -c "! pgrep -f 'sleep $tag'"
+check "the background sleep is gone (pgrep)" sh -c "! pgrep -f '^sleep $tag'"
 status_is "daemonized grandchild: exit 0" 0 cr -- sh -c "setsid sh -c 'sleep $tag' </dev/null >/dev/null 2>&1 & exit 0"
-check "the setsid grandchild is gone" sh -c "sleep 0.2; ! pgrep -f 'sleep $tag'"
+check "the setsid grandchild is gone" sh -c "sleep 0.2; ! pgrep -f '^sleep $tag'"
 done_testing
