@@ -25,6 +25,16 @@ check "nothing created outside" test ! -e "$OUTSIDE/new"
 denied "write the parent of the workspace" "EROFS|EACCES|EPERM" cr -- "$PROBE" create "$T/beside-ws"
 denied "write the user's home" "EROFS|EACCES|EPERM" cr -- "$PROBE" create "$HOME/.cordon-escaped"
 
+fails_sh "mknod in the workspace" "mknod '$WS/null2' c 1 3"
+check "no device node created" test ! -e "$WS/null2"
+# Run by root, the sandbox's files belong to host root: a setuid copy of a
+# shell left in the workspace would be a root shell for any local user.
+if is_root; then
+    fails_sh "setuid-root file in the workspace (root)" "cp /bin/true '$WS/suid' && chmod 4755 '$WS/suid' && test -u '$WS/suid'"
+    check "no setuid file on the host" sh -c "! test -u '$WS/suid'"
+    fails_sh "setgid file in the workspace (root)" "cp /bin/true '$WS/sgid' && chmod 2755 '$WS/sgid' && test -g '$WS/sgid'"
+fi
+
 # Symlinks in the workspace that point outside do not extend it.
 ln -s "$OUTSIDE/existing" "$WS/link-out"
 ln -s "$OUTSIDE" "$WS/dirlink-out"
