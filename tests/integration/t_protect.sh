@@ -68,6 +68,18 @@ fails_sh "git config core.fsmonitor refused" "cd '$WS/repo' && git config core.f
 check "core.fsmonitor not set" sh -c "! grep -q fsmonitor '$WS/repo/.git/config'"
 fails_sh "git config core.hooksPath refused" "cd '$WS/repo' && git config core.hooksPath ."
 check "core.hooksPath not set" sh -c "! grep -qi hookspath '$WS/repo/.git/config'"
+# .git/config may be replaced (git writes config.lock and renames it), but
+# only by content that sets harmless keys.
+fails_sh "rename a config with core.fsmonitor onto .git/config" "cd '$WS/repo' && printf '[core]\n\tfsmonitor = touch /tmp/pwned\n' >cfg.new && mv cfg.new .git/config"
+check "core.fsmonitor still not set" sh -c "! grep -q fsmonitor '$WS/repo/.git/config'"
+ok "rename a harmless config onto .git/config" cr -c "cd '$WS/repo' && cp .git/config cfg.ok && git config -f cfg.ok user.email someone@example.invalid && mv cfg.ok .git/config"
+check "the harmless replacement landed" sh -c "cd '$WS/repo' && test \"\$(git config user.email)\" = someone@example.invalid"
+# A .git link in a subdirectory would make git use a directory with hooks of
+# the attacker's choosing.
+mkdir -p "$WS/evil/hooks" "$WS/sub/x"
+fails_sh "plant a .git link (gitdir:) in a subdirectory" "echo 'gitdir: ../../evil' >'$WS/sub/x/.git'"
+check "no .git link planted" test ! -e "$WS/sub/x/.git"
+
 mkdir -p "$WS/sub/deep/nested" && (cd "$WS/sub/deep/nested" && $G init -q)
 denied "nested repo: create sub/deep/nested/.git/hooks/pre-commit" "$E" cr -- "$PROBE" create "$WS/sub/deep/nested/.git/hooks/pre-commit"
 denied "nested repo: append to .git/config" "$E" cr -- "$PROBE" write "$WS/sub/deep/nested/.git/config"
