@@ -35,6 +35,8 @@ if is_root; then
     fails_sh "setgid file in the workspace (root)" "cp /bin/true '$WS/sgid' && chmod 2755 '$WS/sgid' && test -g '$WS/sgid'"
 fi
 
+denied "hard link from the workspace to an outside file" "EXDEV|EPERM|EACCES|EROFS" cr -- "$PROBE" link "$OUTSIDE/existing" "$WS/hardlink-out"
+
 # Symlinks in the workspace that point outside do not extend it.
 ln -s "$OUTSIDE/existing" "$WS/link-out"
 ln -s "$OUTSIDE" "$WS/dirlink-out"

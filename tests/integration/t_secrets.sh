@@ -52,6 +52,7 @@ ok "sweep of the whole home ran" cr -c \
     "grep -rs -e CORDON- \"\$HOME\" ; cat \"\$HOME\"/.ssh/* \"\$HOME\"/.aws/* \"\$HOME\"/.netrc; ls -la \"\$HOME\"/.ssh; find \"\$HOME\" -type f -exec cat {} + ; exit 0"
 out_has "sweep read the ordinary file" "$VISIBLE"
 out_lacks "sweep leaked no canary" "$CANARY"
+out_lacks "sweep leaked no file name inside ~/.ssh" "id_ed25519"
 check "host copy of the key untouched" grep -q "$CANARY" "$HOME/.ssh/id_ed25519"
 
 # Hidden paths cannot be replaced either.
