@@ -9,6 +9,11 @@ chmod -R a+rwX "$OUTSIDE"
 
 allowed "workspace writable" cr -- "$PROBE" write "$WS/new-file"
 check "workspace write landed on the host" grep -q cordon-probe "$WS/new-file"
+mkdir -p "$WS/cwd-ws"
+allowed "the workspace defaults to the current directory" \
+    sh -c "cd '$WS/cwd-ws' && exec timeout 60 '$CORDON' run --quiet -- '$PROBE' write '$WS/cwd-ws/f'"
+denied "... and only the current directory" "EROFS|EACCES|EPERM" \
+    sh -c "cd '$WS/cwd-ws' && exec timeout 60 '$CORDON' run --quiet -- '$PROBE' write '$WS/beside-cwd'"
 allowed "mkdir in workspace" cr -- "$PROBE" mkdir "$WS/newdir"
 allowed "unlink in workspace" cr -- "$PROBE" unlink "$WS/new-file"
 check "workspace unlink happened on the host" test ! -e "$WS/new-file"
