@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <grp.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -362,6 +363,66 @@ static void test_workspace_must_exist(void **state)
     assert_int_equal(WEXITSTATUS(status), 0);
 }
 
+/* A directory that may be searched but not listed (a 0711 /home) around a
+ * hidden path: applying must still work, walking only toward the hidden
+ * paths.  Run as nobody, since root lists anything. */
+static void test_unlistable_dir(void **state)
+{
+    (void)state;
+    require_landlock();
+    char root[] = "/tmp/cdn-landlock-XXXXXX";
+    assert_non_null(mkdtemp(root));
+    assert_int_equal(chmod(root, 0755), 0);
+    char u[128], ssh[160], cfg[160], gh[160], nvim[160], pub[160];
+    snprintf(u, sizeof u, "%s/u", root);
+    snprintf(ssh, sizeof ssh, "%s/u/.ssh", root);
+    snprintf(cfg, sizeof cfg, "%s/u/.config", root);
+    snprintf(gh, sizeof gh, "%s/u/.config/gh", root);
+    snprintf(nvim, sizeof nvim, "%s/u/.config/nvim", root);
+    snprintf(pub, sizeof pub, "%s/u/pub", root);
+    assert_int_equal(mkdir(u, 0711), 0);
+    assert_int_equal(chmod(u, 0711), 0);
+    assert_int_equal(mkdir(ssh, 0755), 0);
+    assert_int_equal(mkdir(cfg, 0755), 0);
+    assert_int_equal(mkdir(gh, 0755), 0);
+    assert_int_equal(mkdir(nvim, 0755), 0);
+    assert_int_equal(mkdir(pub, 0755), 0);
+
+    fixture_t f;
+    cdn_error_t err = { 0 };
+    fixture_init(&f, root, CDN_WS_READ_ONLY);
+    add_path(&f, &f.pol.hidden, ssh);
+    add_path(&f, &f.pol.hidden, gh);
+    assert_int_equal(cdn_landlock_plan(&f.plan, cdn_landlock_abi(), &err), 0);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+            _exit(89);
+        CHECK(open_errno(u, O_RDONLY | O_DIRECTORY) == EACCES, "u/ is listable: test is moot");
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+            _exit(90);
+        if (cdn_landlock_apply(&f.plan.landlock, &err) < 0) {
+            cdn_error_print(&err, stderr);
+            _exit(91);
+        }
+        int e;
+        CHECK((e = open_errno(nvim, O_RDONLY | O_DIRECTORY)) == 0, "read nvim: %s", strerror(e));
+        CHECK((e = open_errno(gh, O_RDONLY | O_DIRECTORY)) == EACCES, "read gh: %s", strerror(e));
+        CHECK((e = open_errno(ssh, O_RDONLY | O_DIRECTORY)) == EACCES, "read ssh: %s", strerror(e));
+        /* not enumerable, so no rule: refused (fails closed) */
+        CHECK((e = open_errno(pub, O_RDONLY | O_DIRECTORY)) == EACCES, "read pub: %s", strerror(e));
+        _exit(failures ? 1 : 0);
+    }
+    int status;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    cdn_landlock_plan_free(&f.plan.landlock);
+    rm_rf(root);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 /* ---- cost: a typical developer home with the usual secrets hidden ---- */
 
 static const char *const home_entries[] = {
@@ -489,6 +550,7 @@ int main(void)
         cmocka_unit_test(test_access_str),
         cmocka_unit_test(test_enforce),
         cmocka_unit_test(test_workspace_must_exist),
+        cmocka_unit_test(test_unlistable_dir),
         cmocka_unit_test(test_apply_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
