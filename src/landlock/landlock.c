@@ -388,8 +388,8 @@ static int grant(walk_t *w, const cdn_ll_path_t *g, cdn_error_t *err)
 
 static int add_port(int ruleset, uint64_t access, int port, cdn_error_t *err)
 {
-    struct cdn_landlock_net_port_attr attr = { .allowed_access = access, .port = (__u64)port };
-    if (syscall(SYS_landlock_add_rule, ruleset, CDN_LANDLOCK_RULE_NET_PORT, &attr, 0) < 0)
+    struct landlock_net_port_attr attr = { .allowed_access = access, .port = (__u64)port };
+    if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_NET_PORT, &attr, 0) < 0)
         return cdn_error(err, errno, "landlock_add_rule(TCP port %d)", port);
     return 0;
 }
