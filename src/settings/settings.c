@@ -110,14 +110,21 @@ static void bad_value(vc_t *vc, jv_t v, const char *fmt, ...)
 static const char *type_name(const json_t *j)
 {
     switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
     case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE: return "true";
-    case JSON_FALSE: return "false";
-    case JSON_NULL: return "null";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
     }
     return "something else";
 }
@@ -169,24 +176,51 @@ typedef struct section {
     const char *const *keys;
 } section_t;
 
-static const char *const top_keys[] = {
-    "network", "filesystem", "credentials", "ignoreViolations", "enableWeakerNestedSandbox",
-    "allowNestedUserNamespaces", "enableWeakerNetworkIsolation", "allowAppleEvents", "ripgrep",
-    "mandatoryDenySearchDepth", "allowPty", "seccomp", "bwrapPath", "socatPath",
-    "javaAgentJarPath", "windows", "git", "cordon", NULL};
-static const char *const network_keys[] = {
-    "allowedDomains", "deniedDomains", "deniedDomainReasons", "strictAllowlist",
-    "deniedResolvedAddresses", "allowUnixSockets", "allowAllUnixSockets", "allowLocalBinding",
-    "allowMachLookup", "httpProxyPort", "socksProxyPort", "mitmProxy", "filterRequest",
-    "allowPlaintextHeaderSet", "stripResponseHeaders", "refuseOpaqueTunnels", "requireHostMatch",
-    "ambiguousRequestTarget", "tlsTerminate", "parentProxy", NULL};
-static const char *const filesystem_keys[] = {"disabled",   "denyRead",  "allowRead",
-                                              "allowWrite", "denyWrite", "allowGitConfig",
-                                              NULL};
-static const char *const credentials_keys[] = {"files", "envVars", "allowPlaintextInject",
-                                               "awsPairs", "sigv4", NULL};
-static const char *const cordon_keys[] = {"workspace", "env", "hide", "protect", "tcpPorts",
-                                          NULL};
+static const char *const top_keys[] = {"network",
+                                       "filesystem",
+                                       "credentials",
+                                       "ignoreViolations",
+                                       "enableWeakerNestedSandbox",
+                                       "allowNestedUserNamespaces",
+                                       "enableWeakerNetworkIsolation",
+                                       "allowAppleEvents",
+                                       "ripgrep",
+                                       "mandatoryDenySearchDepth",
+                                       "allowPty",
+                                       "seccomp",
+                                       "bwrapPath",
+                                       "socatPath",
+                                       "javaAgentJarPath",
+                                       "windows",
+                                       "git",
+                                       "cordon",
+                                       NULL};
+static const char *const network_keys[] = {"allowedDomains",
+                                           "deniedDomains",
+                                           "deniedDomainReasons",
+                                           "strictAllowlist",
+                                           "deniedResolvedAddresses",
+                                           "allowUnixSockets",
+                                           "allowAllUnixSockets",
+                                           "allowLocalBinding",
+                                           "allowMachLookup",
+                                           "httpProxyPort",
+                                           "socksProxyPort",
+                                           "mitmProxy",
+                                           "filterRequest",
+                                           "allowPlaintextHeaderSet",
+                                           "stripResponseHeaders",
+                                           "refuseOpaqueTunnels",
+                                           "requireHostMatch",
+                                           "ambiguousRequestTarget",
+                                           "tlsTerminate",
+                                           "parentProxy",
+                                           NULL};
+static const char *const filesystem_keys[] = {
+    "disabled", "denyRead", "allowRead", "allowWrite", "denyWrite", "allowGitConfig", NULL};
+static const char *const credentials_keys[] = {"files",    "envVars", "allowPlaintextInject",
+                                               "awsPairs", "sigv4",   NULL};
+static const char *const cordon_keys[] = {"workspace", "env", "hide", "protect", "tcpPorts", NULL};
 
 static const section_t sections[] = {
     {"", top_keys},
@@ -227,7 +261,8 @@ static void check_keys(vc_t *vc, jv_t obj, const char *const *known)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(obj.j, k, v) {
+    json_object_foreach(obj.j, k, v)
+    {
         if (in_set(known, k))
             continue;
         int kid = cdn_jpos_child_key(vc->idx, obj.id, k);
@@ -243,8 +278,8 @@ static void check_keys(vc_t *vc, jv_t obj, const char *const *known)
             for (size_t i = 0; i < CDN_ARRAY_SIZE(sections); i++) {
                 if (sections[i].keys != known && in_set(sections[i].keys, k)) {
                     snprintf(extra, sizeof extra, " (\"%s\" belongs %s%s%s)", k,
-                             sections[i].name[0] ? "in \"" : "at the top level",
-                             sections[i].name, sections[i].name[0] ? "\"" : "");
+                             sections[i].name[0] ? "in \"" : "at the top level", sections[i].name,
+                             sections[i].name[0] ? "\"" : "");
                     break;
                 }
             }
@@ -475,7 +510,8 @@ static bool get_kv(vc_t *vc, jv_t obj, const char *key, bool nonempty, cdn_kvlis
     }
     const char *k;
     json_t *jval;
-    json_object_foreach(m.j, k, jval) {
+    json_object_foreach(m.j, k, jval)
+    {
         jv_t v = member(vc, m, k);
         const char *why = key_check ? key_check(k, 0) : NULL;
         if (why) {
@@ -527,11 +563,13 @@ static bool get_paths(vc_t *vc, jv_t obj, const char *key, bool is_deny, cdn_pat
             if (!p.j)
                 BAD(vc, e, "missing required key \"path\"");
             if (!l.j)
-                BAD(vc, e, "missing \"literal\": true (an object entry is a literal path; write "
-                           "a plain string for a pattern)");
+                BAD(vc, e,
+                    "missing \"literal\": true (an object entry is a literal path; write "
+                    "a plain string for a pattern)");
             else if (!json_is_true(l.j))
-                BAD(vc, l, "expected true (an object entry is a literal path; write a plain "
-                           "string for a pattern)");
+                BAD(vc, l,
+                    "expected true (an object entry is a literal path; write a plain "
+                    "string for a pattern)");
             s = p.j ? is_str(vc, p, true) : NULL;
             if (!s || vc->pn != before)
                 continue;
@@ -545,8 +583,9 @@ static bool get_paths(vc_t *vc, jv_t obj, const char *key, bool is_deny, cdn_pat
             size_t len = strlen(s);
             if (is_deny && len > 1 && s[len - 1] == '/' && has_glob(s) &&
                 (s[0] == '/' || s[0] == '~')) {
-                BAD(vc, e, "deny pattern \"%.200s\" ends in '/', so it matches nothing: drop the "
-                           "trailing '/', or add a \"**\" segment",
+                BAD(vc, e,
+                    "deny pattern \"%.200s\" ends in '/', so it matches nothing: drop the "
+                    "trailing '/', or add a \"**\" segment",
                     s);
                 continue;
             }
@@ -571,7 +610,8 @@ static void parse_network(vc_t *vc, jv_t net)
 
     const char *k;
     json_t *unused;
-    json_object_foreach(net.j, k, unused) {
+    json_object_foreach(net.j, k, unused)
+    {
         (void)unused;
         if (in_set(network_keys, k) && strcmp(k, "allowUnixSockets") != 0 &&
             strcmp(k, "allowAllUnixSockets") != 0)
@@ -580,8 +620,7 @@ static void parse_network(vc_t *vc, jv_t net)
 
     get_strv(vc, net, "allowedDomains", check_domain, CDN_DOMAIN_ALLOW,
              &s->network.allowed_domains);
-    get_strv(vc, net, "deniedDomains", check_domain, CDN_DOMAIN_DENY,
-             &s->network.denied_domains);
+    get_strv(vc, net, "deniedDomains", check_domain, CDN_DOMAIN_DENY, &s->network.denied_domains);
     get_kv(vc, net, "deniedDomainReasons", true, &s->network.denied_domain_reasons, NULL);
     get_bool(vc, net, "strictAllowlist", &s->network.strict_allowlist);
     get_strv(vc, net, "deniedResolvedAddresses", check_cidr, 0,
@@ -624,9 +663,9 @@ static void parse_network(vc_t *vc, jv_t net)
 
     jv_t tls = member(vc, net, "tlsTerminate");
     if (tls.j && is_obj(vc, tls)) {
-        static const char *const keys[] = {"caCertPath",       "caKeyPath",  "excludeDomains",
-                                           "extraCaCertPaths", "maxTunnels", "handshakeTimeoutMs",
-                                           NULL};
+        static const char *const keys[] = {
+            "caCertPath",         "caKeyPath", "excludeDomains", "extraCaCertPaths", "maxTunnels",
+            "handshakeTimeoutMs", NULL};
         check_keys(vc, tls, keys);
         s->network.tls_terminate.present = true;
         get_str(vc, tls, "caCertPath", true, &s->network.tls_terminate.ca_cert_path);
@@ -659,8 +698,7 @@ static void parse_network(vc_t *vc, jv_t net)
                                      "0123456789+.-");
             if (sch == 0 || strncmp(str + sch, "://", 3) != 0 || !str[sch + 3] ||
                 strpbrk(str, " \t\r\n")) {
-                BAD(vc, u, "\"%.200s\" is not a URL (e.g. \"http://proxy.example.com:3128\")",
-                    str);
+                BAD(vc, u, "\"%.200s\" is not a URL (e.g. \"http://proxy.example.com:3128\")", str);
                 continue;
             }
             *dst[i] = xdup(vc, str);
@@ -737,11 +775,11 @@ static const char *const cred_modes[] = {"deny", "mask", NULL};
 
 static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out, bool *tls_needed)
 {
-    static const char *const file_keys[] = {"path",      "mode",       "extract",
-                                            "onExtractNoMatch", "decode", "maskClaims",
-                                            "maskDuplicates",   "injectHosts", NULL};
-    static const char *const env_keys[] = {"name",       "mode",        "extract", "onExtractNoMatch",
-                                           "decode",     "maskClaims",  "injectHosts", NULL};
+    static const char *const file_keys[] = {
+        "path",           "mode",        "extract", "onExtractNoMatch", "decode", "maskClaims",
+        "maskDuplicates", "injectHosts", NULL};
+    static const char *const env_keys[] = {
+        "name", "mode", "extract", "onExtractNoMatch", "decode", "maskClaims", "injectHosts", NULL};
     static const char *const no_match[] = {"warn", "deny", "error", NULL};
     static const char *const decodes[] = {"jwt", NULL};
     cdn_settings_t *s = vc->s;
@@ -784,8 +822,9 @@ static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out
                 BAD(vc, h, "\"%.100s\" is not reachable through network.allowedDomains", hs);
         }
         if (mode == 1 && json_array_size(ih.j) == 0)
-            BAD(vc, ih, "injectHosts is empty: the credential would never be injected; omit "
-                        "it to default to network.allowedDomains");
+            BAD(vc, ih,
+                "injectHosts is empty: the credential would never be injected; omit "
+                "it to default to network.allowedDomains");
     }
     if (mode == 1) {
         *tls_needed = true;
@@ -857,7 +896,8 @@ static void parse_credentials(vc_t *vc, jv_t cred, jv_t root)
     check_keys(vc, cred, credentials_keys);
     const char *k;
     json_t *unused;
-    json_object_foreach(cred.j, k, unused) {
+    json_object_foreach(cred.j, k, unused)
+    {
         (void)unused;
         if (in_set(credentials_keys, k))
             not_enforced(vc, "credentials.", k);
@@ -915,8 +955,9 @@ static void parse_credentials(vc_t *vc, jv_t cred, jv_t root)
     if (tls_needed && !s->credentials.allow_plaintext_inject) {
         jv_t net = member(vc, root, "network");
         if (!net.j || !json_object_get(net.j, "tlsTerminate"))
-            BAD(vc, cred, "credential masking requires network.tlsTerminate (or "
-                          "credentials.allowPlaintextInject: true)");
+            BAD(vc, cred,
+                "credential masking requires network.tlsTerminate (or "
+                "credentials.allowPlaintextInject: true)");
     }
 
     /* The flat summary: a deny anywhere makes the block deny. */
@@ -945,7 +986,8 @@ static void parse_ignore(vc_t *vc, jv_t ig)
     }
     const char *k;
     json_t *unused;
-    json_object_foreach(ig.j, k, unused) {
+    json_object_foreach(ig.j, k, unused)
+    {
         (void)unused;
         jv_t arr = member(vc, ig, k);
         if (!is_arr(vc, arr))
@@ -1026,8 +1068,9 @@ static void parse_srt_impl(vc_t *vc, jv_t root)
     }
     v = member(vc, root, "windows");
     if (v.j && is_obj(vc, v)) {
-        static const char *const keys[] = {"backend",        "sandboxUser",    "sublayerGuid",
-                                           "wfpSublayerGuid", "proxyPortRange", "srtWin", NULL};
+        static const char *const keys[] = {
+            "backend", "sandboxUser", "sublayerGuid", "wfpSublayerGuid", "proxyPortRange",
+            "srtWin",  NULL};
         static const char *const backends[] = {"mxc", "srt-win", NULL};
         check_keys(vc, v, keys);
         get_enum(vc, v, "backend", backends, NULL);
@@ -1048,8 +1091,7 @@ static void parse_srt_impl(vc_t *vc, jv_t root)
             if (json_array_size(r.j) != 2)
                 BAD(vc, r, "expected [low, high]");
             else if (int_value(vc, element(vc, r, 0), 1, 65535, &lo) &&
-                     int_value(vc, element(vc, r, 1), 1, 65535, &hi) &&
-                     (lo > hi || hi - lo > 64))
+                     int_value(vc, element(vc, r, 1), 1, 65535, &hi) && (lo > hi || hi - lo > 64))
                 BAD(vc, r, "low must be <= high and the range at most 64 wide");
         }
         jv_t sw = member(vc, v, "srtWin");
