@@ -62,6 +62,11 @@ static void problem_at(vc_t *vc, cdn_pos_t pos, const char *fmt, ...)
         vc->oom = true;
         return;
     }
+    /* Keys and values are quoted back from the file: keep terminal control
+     * bytes out of the message. */
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     vc->pv[vc->pn] = (problem_t){pos, vc->pn, msg};
     vc->pn++;
 }

@@ -315,6 +315,9 @@ static void test_unknown_keys(void **state)
     /* Far from everything: no suggestion, but a key from another section is placed. */
     assert_string_equal(load_err("{\"frobnicate\": 1}"),
                         "settings.json:1:2: unknown key \"frobnicate\" at the top level");
+    /* Control characters from the file never reach the terminal. */
+    assert_string_equal(load_err("{\"a\\u001b[2Jb\": 1}"),
+                        "settings.json:1:2: unknown key \"a?[2Jb\" at the top level");
     assert_string_equal(load_err("{\"allowWrite\": []}"),
                         "settings.json:1:2: unknown key \"allowWrite\" at the top level "
                         "(\"allowWrite\" belongs in \"filesystem\")");
