@@ -742,43 +742,91 @@ static void parse_filesystem(vc_t *vc, jv_t fs)
     get_bool(vc, fs, "allowGitConfig", &s->filesystem.allow_git_config);
 }
 
-/* srt: an injectHosts entry must be reachable through allowedDomains. */
-static bool host_covered(const char *host, const cdn_strv_t *allowed)
+/* srt: an injectHosts entry must be reachable through allowedDomains.  The
+ * allowed hosts (ports dropped, lower-cased) are kept sorted, exact names and
+ * wildcard bases apart, so each check is a few binary searches rather than
+ * a walk over the whole list. */
+typedef struct allowed_hosts {
+    cdn_strv_t exact, wild;
+    bool built;
+} allowed_hosts_t;
+
+static int cmp_str(const void *a, const void *b)
 {
-    bool wild = strncmp(host, "*.", 2) == 0;
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
+
+static void build_allowed(vc_t *vc, allowed_hosts_t *ah)
+{
+    const cdn_strv_t *allowed = &vc->s->network.allowed_domains;
+    ah->built = true;
     for (size_t i = 0; i < allowed->n; i++) {
-        char pat[512];
-        snprintf(pat, sizeof pat, "%s", allowed->v[i]);
-        /* drop ":port" (bracketed IPv6 keeps its inner address) */
-        if (pat[0] == '[') {
-            char *close = strchr(pat, ']');
-            if (close)
-                *close = '\0';
-            memmove(pat, pat + 1, strlen(pat));
+        const char *p = allowed->v[i];
+        size_t n;
+        if (p[0] == '[') {
+            p++;
+            n = strcspn(p, "]");
         } else {
-            char *colon = strchr(pat, ':');
-            if (colon)
-                *colon = '\0';
+            n = strcspn(p, ":");
         }
-        if (strncmp(pat, "*.", 2) == 0) {
-            const char *base = pat + 2;
-            size_t bl = strlen(base);
-            const char *h = wild ? host + 2 : host;
-            size_t hl = strlen(h);
-            if (wild && strcasecmp(h, base) == 0)
-                return true;
-            if (hl > bl && h[hl - bl - 1] == '.' && strcasecmp(h + hl - bl, base) == 0)
-                return true;
-        } else if (!wild && strcasecmp(host, pat) == 0) {
-            return true;
+        bool wild = n > 2 && p[0] == '*' && p[1] == '.';
+        char *h = wild ? strndup(p + 2, n - 2) : strndup(p, n);
+        if (!h) {
+            vc->oom = true;
+            return;
+        }
+        lower(h);
+        cdn_error_t e;
+        if (cdn_strv_take(wild ? &ah->wild : &ah->exact, h, &e) < 0) {
+            vc->oom = true;
+            return;
         }
     }
+    if (ah->exact.n)
+        qsort(ah->exact.v, ah->exact.n, sizeof(char *), cmp_str);
+    if (ah->wild.n)
+        qsort(ah->wild.v, ah->wild.n, sizeof(char *), cmp_str);
+}
+
+static bool in_sorted(const cdn_strv_t *sv, const char *s)
+{
+    return sv->n && bsearch(&s, sv->v, sv->n, sizeof(char *), cmp_str) != NULL;
+}
+
+static bool host_covered(vc_t *vc, allowed_hosts_t *ah, const char *host)
+{
+    if (!ah->built)
+        build_allowed(vc, ah);
+    bool wild = strncmp(host, "*.", 2) == 0;
+    _cleanup_free_ char *h = strdup(wild ? host + 2 : host);
+    if (!h) {
+        vc->oom = true;
+        return true;
+    }
+    lower(h);
+    /* "x.y.z" is covered by an exact "x.y.z" or by "*.y.z" / "*.z"; a
+     * wildcard "*.x.y" only by "*.x.y" or "*.y". */
+    if (!wild && in_sorted(&ah->exact, h))
+        return true;
+    if (wild && in_sorted(&ah->wild, h))
+        return true;
+    for (const char *dot = strchr(h, '.'); dot; dot = strchr(dot + 1, '.'))
+        if (in_sorted(&ah->wild, dot + 1))
+            return true;
     return false;
 }
 
 static const char *const cred_modes[] = {"deny", "mask", NULL};
 
-static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out, bool *tls_needed)
+static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, allowed_hosts_t *ah,
+                             cdn_cred_ent_t *out, bool *tls_needed)
 {
     static const char *const file_keys[] = {
         "path",           "mode",        "extract", "onExtractNoMatch", "decode", "maskClaims",
@@ -822,8 +870,7 @@ static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out
         for (size_t i = 0; i < json_array_size(ih.j); i++) {
             jv_t h = element(vc, ih, i);
             const char *hs = json_string_value(h.j);
-            if (hs && !cdn_check_domain(hs, CDN_DOMAIN_HOST) &&
-                !host_covered(hs, &s->network.allowed_domains))
+            if (hs && !cdn_check_domain(hs, CDN_DOMAIN_HOST) && !host_covered(vc, ah, hs))
                 BAD(vc, h, "\"%.100s\" is not reachable through network.allowedDomains", hs);
         }
         if (mode == 1 && json_array_size(ih.j) == 0)
@@ -847,7 +894,8 @@ static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out
     }
 }
 
-static void parse_cred_list(vc_t *vc, jv_t cred, bool is_file, bool *tls_needed)
+static void parse_cred_list(vc_t *vc, jv_t cred, bool is_file, allowed_hosts_t *ah,
+                            bool *tls_needed)
 {
     cdn_settings_t *s = vc->s;
     jv_t arr = member(vc, cred, is_file ? "files" : "envVars");
@@ -869,7 +917,7 @@ static void parse_cred_list(vc_t *vc, jv_t cred, bool is_file, bool *tls_needed)
         jv_t e = element(vc, arr, i);
         if (!is_obj(vc, e))
             continue;
-        parse_cred_entry(vc, e, is_file, &v[(*count)++], tls_needed);
+        parse_cred_entry(vc, e, is_file, ah, &v[(*count)++], tls_needed);
     }
 }
 
@@ -908,8 +956,11 @@ static void parse_credentials(vc_t *vc, jv_t cred, jv_t root)
             not_enforced(vc, "credentials.", k);
     }
     bool tls_needed = false;
-    parse_cred_list(vc, cred, false, &tls_needed);
-    parse_cred_list(vc, cred, true, &tls_needed);
+    allowed_hosts_t ah = {0};
+    parse_cred_list(vc, cred, false, &ah, &tls_needed);
+    parse_cred_list(vc, cred, true, &ah, &tls_needed);
+    cdn_strv_free(&ah.exact);
+    cdn_strv_free(&ah.wild);
     get_bool(vc, cred, "allowPlaintextInject", &s->credentials.allow_plaintext_inject);
 
     jv_t pairs = member(vc, cred, "awsPairs");
