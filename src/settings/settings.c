@@ -825,6 +825,30 @@ static bool host_covered(vc_t *vc, allowed_hosts_t *ah, const char *host)
 
 static const char *const cred_modes[] = {"deny", "mask", NULL};
 
+/* srt compiles `extract` as a JavaScript RegExp and requires a capturing
+ * group.  Without a JS regex engine, look for one: an unescaped '(' outside a
+ * character class that is not "(?:", "(?=", "(?!", "(?<=" or "(?<!". */
+static bool has_capture_group(const char *re)
+{
+    bool in_class = false;
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\') {
+            if (!*++p)
+                break;
+        } else if (in_class) {
+            in_class = *p != ']';
+        } else if (*p == '[') {
+            in_class = true;
+        } else if (*p == '(') {
+            if (p[1] != '?')
+                return true;
+            if (p[2] == '<' && p[3] != '=' && p[3] != '!')
+                return true; /* named group */
+        }
+    }
+    return false;
+}
+
 static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, allowed_hosts_t *ah,
                              cdn_cred_ent_t *out, bool *tls_needed)
 {
@@ -852,7 +876,12 @@ static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, allowed_hosts_t *ah
     }
     int mode = -1;
     get_enum(vc, e, "mode", cred_modes, &mode);
-    get_str(vc, e, "extract", false, NULL);
+    jv_t ex = member(vc, e, "extract");
+    const char *exs = ex.j ? is_str(vc, ex, false) : NULL;
+    if (exs && !has_capture_group(exs))
+        BAD(vc, ex,
+            "extract needs a capturing group: group 1 is the value to mask (e.g. "
+            "\"token:\\\\s*(\\\\S+)\")");
     get_enum(vc, e, "onExtractNoMatch", no_match, NULL);
     bool has_decode = get_enum(vc, e, "decode", decodes, NULL);
     jv_t mc = member(vc, e, "maskClaims");

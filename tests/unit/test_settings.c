@@ -506,6 +506,24 @@ static void test_modes_and_credentials(void **state)
         strstr(load_err("{\"credentials\": {\"files\": [{\"path\": \"/a\", \"mode\": \"deny\", "
                         "\"maskClaims\": [\"sub\"]}]}}"),
                "maskClaims requires decode"));
+    static const char *const no_group[] = {"token", "(?:a)b", "\\\\(x\\\\)", "[(]x", "(?<=a)b", ""};
+    for (size_t i = 0; i < sizeof no_group / sizeof *no_group; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"credentials\": {\"files\": [{\"path\": \"/a\", \"mode\": \"deny\", "
+                 "\"extract\": \"%s\"}]}}",
+                 no_group[i]);
+        assert_non_null(strstr(load_err(json), "extract needs a capturing group"));
+    }
+    static const char *const group[] = {"token: (\\\\S+)", "(?<tok>x)", "[)](a)", "\\\\((b)"};
+    for (size_t i = 0; i < sizeof group / sizeof *group; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"credentials\": {\"files\": [{\"path\": \"/a\", \"mode\": \"deny\", "
+                 "\"extract\": \"%s\"}]}}",
+                 group[i]);
+        cdn_settings_free(load_ok(json));
+    }
     assert_non_null(strstr(load_err("{\"credentials\": {\"injectHosts\": []}}"),
                            "unknown key \"injectHosts\" in \"credentials\""));
 }
