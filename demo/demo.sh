@@ -4,7 +4,7 @@
 #   demo/demo.sh [CORDON]          (default: build/cordon)
 set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
-CORDON=${1:-$HERE/../build/cordon}
+CORDON=$(realpath -e "${1:-$HERE/../build/cordon}" 2>/dev/null || echo "${1:-$HERE/../build/cordon}")
 [ -x "$CORDON" ] || { echo "demo: no cordon binary at $CORDON (run make first)" >&2; exit 1; }
 CORDON=$(cd "$(dirname "$CORDON")" && pwd)/$(basename "$CORDON")
 

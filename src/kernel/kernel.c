@@ -144,12 +144,12 @@ static void say_apparmor(const char *exe, char *buf, size_t len)
 {
     snprintf(buf, len,
              "AppArmor restricts unprivileged user namespaces "
-             "(kernel.apparmor_restrict_unprivileged_userns = 1, as on Ubuntu 23.10 and later) and "
-             "cordon runs unconfined; allow it with a profile, as Ubuntu documents: write "
-             "/etc/apparmor.d/cordon containing `abi <abi/4.0>, include <tunables/global> "
-             "profile cordon %s flags=(unconfined) { userns, include if exists <local/cordon> }` "
-             "and load it with `sudo apparmor_parser -r /etc/apparmor.d/cordon` (or, for the whole "
-             "system, `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`).",
+             "(kernel.apparmor_restrict_unprivileged_userns=1, Ubuntu >= 23.10) and cordon is "
+             "unconfined; allow it with a profile as Ubuntu documents: put the lines "
+             "`abi <abi/4.0>,` / `include <tunables/global>` / `profile cordon %s "
+             "flags=(unconfined) { userns, }` in /etc/apparmor.d/cordon and run "
+             "`sudo apparmor_parser -r /etc/apparmor.d/cordon` (or system-wide: "
+             "`sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`).",
              exe);
 }
 

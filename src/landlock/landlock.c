@@ -273,6 +273,73 @@ static int join(char *buf, size_t len, const char *dir, const char *name, cdn_er
     return 0;
 }
 
+static int expand(walk_t *w, const char *dir, uint64_t access, unsigned depth, cdn_error_t *err);
+
+/* One entry of a directory being expanded. */
+static int expand_entry(walk_t *w, int dfd, const char *dir, const char *name, unsigned char type,
+                        uint64_t access, unsigned depth, cdn_error_t *err)
+{
+    char child[PATH_MAX];
+    if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        return 0;
+    if (join(child, sizeof child, dir, name, err) < 0)
+        return -1;
+    if (is_hidden(w, child))
+        return 0;
+    if (type == DT_UNKNOWN) {
+        struct stat st;
+        if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+            if (errno == ENOENT)
+                return 0; /* gone meanwhile */
+            return cdn_error(err, errno, "fstatat(%s)", child);
+        }
+        type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
+    }
+    if (type == DT_LNK)
+        return 0;
+    if (type == DT_DIR && hides_below(w, child))
+        return expand(w, child, access, depth + 1, err);
+    _cleanup_close_ int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        /* Gone meanwhile, or a mount we may not even look up (another
+         * user's FUSE mount): no rule, so Landlock refuses it too. */
+        if (errno == ENOENT || errno == EACCES)
+            return 0;
+        return cdn_error(err, errno, "open(%s, O_PATH)", child);
+    }
+    return add_rule_fd(w, fd, access, type == DT_DIR, child, err);
+}
+
+/* `dir` may be searched but not listed (a 0711 /home): its entries cannot
+ * be enumerated, so only the ones leading to hidden paths are walked; the
+ * unknown others get no rule and stay refused, which fails closed. */
+static int expand_unlistable(walk_t *w, const char *dir, uint64_t access, unsigned depth,
+                             cdn_error_t *err)
+{
+    _cleanup_close_ int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return cdn_error(err, errno, "open(%s, O_PATH)", dir);
+    size_t n = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
+    for (size_t i = 0; i < w->n_hidden; i++) {
+        const char *h = w->hidden[i];
+        if (strncmp(h, dir, n) != 0 || h[n] != '/' || !h[n + 1])
+            continue;
+        char name[NAME_MAX + 1];
+        size_t len = strcspn(h + n + 1, "/");
+        if (len > NAME_MAX)
+            continue;
+        memcpy(name, h + n + 1, len);
+        name[len] = '\0';
+        bool seen = false; /* two hidden paths below the same entry */
+        for (size_t k = 0; k < i && !seen; k++)
+            seen = strncmp(w->hidden[k], h, n + 1 + len) == 0 &&
+                   (w->hidden[k][n + 1 + len] == '/' || !w->hidden[k][n + 1 + len]);
+        if (!seen && expand_entry(w, dfd, dir, name, DT_UNKNOWN, access, depth, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* `dir` contains a hidden path somewhere below: every entry gets the grant
  * on its own, except the hidden ones, symlinks (their targets get a rule
  * where they live) and directories that again hide something (recursed). */
@@ -281,6 +348,8 @@ static int expand(walk_t *w, const char *dir, uint64_t access, unsigned depth, c
     if (depth > MAX_DEPTH)
         return cdn_error(err, ELOOP, "landlock: too deep below %s", dir);
     int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0 && errno == EACCES)
+        return expand_unlistable(w, dir, access, depth, err);
     if (dfd < 0)
         return cdn_error(err, errno, "open(%s) to grant reading around a hidden path", dir);
     _cleanup_closedir_ DIR *d = fdopendir(dfd);
@@ -301,41 +370,9 @@ static int expand(walk_t *w, const char *dir, uint64_t access, unsigned depth, c
         w->count++;
     }
     struct dirent *de;
-    char child[PATH_MAX];
-    for (errno = 0; (de = readdir(d)); errno = 0) {
-        const char *name = de->d_name;
-        if (strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-            continue;
-        if (join(child, sizeof child, dir, name, err) < 0)
+    for (errno = 0; (de = readdir(d)); errno = 0)
+        if (expand_entry(w, dfd, dir, de->d_name, de->d_type, access, depth, err) < 0)
             return -1;
-        if (is_hidden(w, child))
-            continue;
-        unsigned char type = de->d_type;
-        if (type == DT_UNKNOWN) {
-            struct stat st;
-            if (fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno == ENOENT)
-                    continue;
-                return cdn_error(err, errno, "fstatat(%s)", child);
-            }
-            type = S_ISDIR(st.st_mode) ? DT_DIR : S_ISLNK(st.st_mode) ? DT_LNK : DT_REG;
-        }
-        if (type == DT_LNK)
-            continue;
-        if (type == DT_DIR && hides_below(w, child)) {
-            if (expand(w, child, access, depth + 1, err) < 0)
-                return -1;
-            continue;
-        }
-        _cleanup_close_ int fd = openat(dfd, name, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-        if (fd < 0) {
-            if (errno == ENOENT)
-                continue; /* gone meanwhile */
-            return cdn_error(err, errno, "open(%s, O_PATH)", child);
-        }
-        if (add_rule_fd(w, fd, access, type == DT_DIR, child, err) < 0)
-            return -1;
-    }
     if (errno)
         return cdn_error(err, errno, "readdir(%s)", dir);
     return 0;
@@ -363,8 +400,8 @@ static int grant(walk_t *w, const cdn_ll_path_t *g, cdn_error_t *err)
 
 static int add_port(int ruleset, uint64_t access, int port, cdn_error_t *err)
 {
-    struct cdn_landlock_net_port_attr attr = { .allowed_access = access, .port = (__u64)port };
-    if (syscall(SYS_landlock_add_rule, ruleset, CDN_LANDLOCK_RULE_NET_PORT, &attr, 0) < 0)
+    struct landlock_net_port_attr attr = { .allowed_access = access, .port = (__u64)port };
+    if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_NET_PORT, &attr, 0) < 0)
         return cdn_error(err, errno, "landlock_add_rule(TCP port %d)", port);
     return 0;
 }

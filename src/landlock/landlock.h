@@ -15,7 +15,11 @@ int cdn_landlock_abi(void);
 /* Fill plan->landlock from the plan's mounts and policy: handled rights for
  * `abi`, read grant everywhere but policy->hidden (read_except), full rights
  * on the writable places (workspace per its mode, allowWrite, private tmpfs,
- * /dev/shm), write on the few /dev nodes, TCP ports when configured, scopes. */
+ * /dev/shm), write on the few /dev nodes, TCP ports when configured, scopes.
+ * abi 0 leaves plan->landlock empty; an abi above the newest cordon knows (7)
+ * is planned as 7.  policy->tcp_ports_set on ABI < 4 leaves handled_net 0:
+ * the caller must refuse to run, TCP ports cannot be enforced there.  Paths
+ * and strings are owned by the plan: free with cdn_landlock_plan_free(). */
 int cdn_landlock_plan(cdn_plan_t *plan, int abi, cdn_error_t *err);
 
 /* Build the ruleset in the *current* mount view (call after pivot_root, so

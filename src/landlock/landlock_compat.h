@@ -15,14 +15,17 @@
 #define LANDLOCK_ACCESS_FS_IOCTL_DEV (1ULL << 15)
 #endif
 
-/* ABI 4 (6.7): TCP ports.  The rule type is an enum value upstream; a macro
- * here, under cordon's own name, so it does not clash when the enum exists. */
-#define CDN_LANDLOCK_RULE_NET_PORT 2
+/* ABI 4 (6.7): TCP ports.  The access bits, the rule type (an enum value
+ * upstream) and its struct arrived together, so the bits' absence tells
+ * that the other two are missing as well. */
 #ifndef LANDLOCK_ACCESS_NET_BIND_TCP
 #define LANDLOCK_ACCESS_NET_BIND_TCP (1ULL << 0)
-#endif
-#ifndef LANDLOCK_ACCESS_NET_CONNECT_TCP
 #define LANDLOCK_ACCESS_NET_CONNECT_TCP (1ULL << 1)
+#define LANDLOCK_RULE_NET_PORT 2
+struct landlock_net_port_attr {
+    __u64 allowed_access;
+    __u64 port; /* host endianness */
+};
 #endif
 
 /* ABI 6 (6.12): scopes */
@@ -51,10 +54,4 @@ struct cdn_landlock_ruleset_attr {
     __u64 handled_access_fs;
     __u64 handled_access_net; /* ABI >= 4 */
     __u64 scoped;             /* ABI >= 6 */
-};
-
-/* struct landlock_net_port_attr (ABI >= 4) */
-struct cdn_landlock_net_port_attr {
-    __u64 allowed_access;
-    __u64 port; /* host endianness */
 };

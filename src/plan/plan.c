@@ -256,6 +256,13 @@ int cdn_plan_build(const cdn_policy_t *pol, char *const *argv, bool use_shell, c
     cdn_kernel_probe(&k);
     if (k.landlock_abi > 0 && cdn_landlock_plan(p, k.landlock_abi, err) < 0)
         goto fail;
+    if (pol->tcp_ports_set && k.landlock_abi < 4) {
+        /* Fail closed: a port restriction the kernel cannot enforce. */
+        cdn_error(err, EOPNOTSUPP, "cordon.tcpPorts needs Landlock ABI 4 (Linux 6.7), this "
+                                   "kernel has ABI %d", k.landlock_abi);
+        cdn_error_hint(err, "remove cordon.tcpPorts from the settings or use a newer kernel");
+        goto fail;
+    }
     plan_layers(p, &k);
     *out = p;
     return 0;
@@ -278,13 +285,7 @@ void cdn_plan_free(cdn_plan_t *p)
     }
     free(p->mounts);
     cdn_strv_free(&p->masked_sockets);
-    for (size_t i = 0; i < p->landlock.n_paths; i++) {
-        free(p->landlock.paths[i].path);
-        free(p->landlock.paths[i].why);
-    }
-    free(p->landlock.paths);
-    cdn_strv_free(&p->landlock.read_except);
-    free(p->landlock.tcp_ports);
+    cdn_landlock_plan_free(&p->landlock);
     free(p);
 }
 

@@ -161,8 +161,50 @@ fail_err:
     _exit(127);
 }
 
-_Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, int tty_fd)
+/* Allocate the command's terminal inside, and hand its master to the host
+ * side.  Returns the slave fd. */
+static int open_pty(const cdn_tty_setup_t *tty, int ctl_fd, cdn_error_t *err)
 {
+    int master = open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0 || unlockpt(master) < 0)
+        return cdn_error(err, errno, "allocating a pseudo-terminal inside the sandbox");
+    char name[64];
+    if (ptsname_r(master, name, sizeof name) != 0)
+        return cdn_error(err, errno, "naming the sandbox's pseudo-terminal");
+    int slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (slave < 0)
+        return cdn_error(err, errno, "opening %s", name);
+    if (tty->have_termios)
+        tcsetattr(slave, TCSANOW, &tty->termios);
+    if (tty->have_winsize)
+        ioctl(slave, TIOCSWINSZ, &tty->winsize);
+    cdn_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.type = CDN_MSG_PTY;
+    char dummy = 0;
+    struct iovec iov = {&m, sizeof m};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int))];
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                        .msg_controllen = sizeof u.buf};
+    (void)dummy;
+    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+    c->cmsg_level = SOL_SOCKET;
+    c->cmsg_type = SCM_RIGHTS;
+    c->cmsg_len = CMSG_LEN(sizeof(int));
+    memcpy(CMSG_DATA(c), &master, sizeof master);
+    if (sendmsg(ctl_fd, &mh, MSG_NOSIGNAL) < 0)
+        return cdn_error(err, errno, "handing the terminal to the host side");
+    close(master);
+    return slave;
+}
+
+_Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tty_setup_t *tty)
+{
+    int tty_fd = -1;
     cdn_error_t err;
     cdn_error_clear(&err);
     g_ctl = ctl_fd;
@@ -180,6 +222,8 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, int tty_fd)
         fail(&err, 125);
     }
     if (cdn_net_loopback_up(&err) < 0)
+        fail(&err, 125);
+    if (tty && (tty_fd = open_pty(tty, ctl_fd, &err)) < 0)
         fail(&err, 125);
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         cdn_error(&err, errno, "setting no_new_privs");

@@ -241,11 +241,25 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         }
     }
 
-    /* 5 */
-    for (size_t i = 0; i < n; i++)
-        if (plan->mounts[i].kind == CDN_MNT_MASK_DIR &&
-            remount_ro(plan->mounts[i].target, MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
+    /* 5: a hidden folder with something re-opened inside it (a workspace
+     * under /root) must stay traversable: search-only, never listable. */
+    for (size_t i = 0; i < n; i++) {
+        const cdn_mount_t *m = &plan->mounts[i];
+        if (m->kind != CDN_MNT_MASK_DIR)
+            continue;
+        size_t l = strlen(m->target);
+        for (size_t j = i + 1; j < n; j++)
+            if (strncmp(plan->mounts[j].target, m->target, l) == 0 &&
+                plan->mounts[j].target[l] == '/') {
+                if (chmod(m->target, 0111) < 0) {
+                    cdn_error(err, errno, "making %s traversable", m->target);
+                    goto out;
+                }
+                break;
+            }
+        if (remount_ro(m->target, MS_NOSUID | MS_NODEV | MS_NOEXEC, err) < 0)
             goto out;
+    }
     if (remount_ro("/dev", MS_NOSUID | MS_NOEXEC, err) < 0)
         goto out;
     rc = 0;

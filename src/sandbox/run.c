@@ -26,35 +26,22 @@
 #define MAX_VIOLATIONS 1024
 
 typedef struct pty_state {
-    int master;
-    int slave;
+    int master; /* arrives from pid 1 */
     bool raw;
     struct termios saved;
 } pty_state_t;
 
-static int pty_open(pty_state_t *pt, cdn_error_t *err)
+static void pty_prepare(pty_state_t *pt, cdn_tty_setup_t *ts)
 {
-    pt->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (pt->master < 0 || grantpt(pt->master) < 0 || unlockpt(pt->master) < 0)
-        return cdn_error(err, errno, "allocating a pseudo-terminal");
-    char name[64];
-    if (ptsname_r(pt->master, name, sizeof name) != 0)
-        return cdn_error(err, errno, "naming the pseudo-terminal");
-    pt->slave = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (pt->slave < 0)
-        return cdn_error(err, errno, "opening %s", name);
-    struct termios t;
-    struct winsize ws;
-    if (tcgetattr(STDIN_FILENO, &t) == 0) {
-        tcsetattr(pt->slave, TCSANOW, &t);
-        pt->saved = t;
-        struct termios raw = t;
+    memset(ts, 0, sizeof *ts);
+    if (tcgetattr(STDIN_FILENO, &ts->termios) == 0) {
+        ts->have_termios = true;
+        pt->saved = ts->termios;
+        struct termios raw = ts->termios;
         cfmakeraw(&raw);
         pt->raw = tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0;
     }
-    if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
-        ioctl(pt->master, TIOCSWINSZ, &ws);
-    return 0;
+    ts->have_winsize = ioctl(STDIN_FILENO, TIOCGWINSZ, &ts->winsize) == 0;
 }
 
 static void pty_restore(pty_state_t *pt)
@@ -97,9 +84,15 @@ static void record_violation(cdn_run_result_t *res, const cdn_violation_rec_t *v
     nv[res->n_violations++] = *v;
 }
 
-static void handle_msg(const cdn_msg_t *m, cdn_run_result_t *res, cdn_error_t *setup_err,
-                       bool *have_setup_err)
+static void handle_msg(const cdn_msg_t *m, int fd, pty_state_t *pt, cdn_run_result_t *res,
+                       cdn_error_t *setup_err, bool *have_setup_err)
 {
+    if (m->type == CDN_MSG_PTY && fd >= 0 && pt->master < 0) {
+        pt->master = fd;
+        return;
+    }
+    if (fd >= 0)
+        close(fd);
     switch (m->type) {
     case CDN_MSG_ERROR:
         *setup_err = m->u.error;
@@ -114,15 +107,32 @@ static void handle_msg(const cdn_msg_t *m, cdn_run_result_t *res, cdn_error_t *s
     }
 }
 
-static void drain_ctl(int ctl, cdn_run_result_t *res, cdn_error_t *setup_err, bool *have)
+/* Returns false once the other end is closed (pid 1 is gone). */
+static bool drain_ctl(int ctl, pty_state_t *pt, cdn_run_result_t *res, cdn_error_t *setup_err,
+                      bool *have)
 {
     for (;;) {
         cdn_msg_t m;
-        ssize_t n = recv(ctl, &m, sizeof m, MSG_DONTWAIT);
-        if (n <= 0)
-            return;
+        struct iovec iov = {&m, sizeof m};
+        union {
+            struct cmsghdr h;
+            char buf[CMSG_SPACE(sizeof(int))];
+        } u;
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                            .msg_controllen = sizeof u.buf};
+        ssize_t n = recvmsg(ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n == 0)
+            return false;
+        if (n < 0)
+            return errno == EAGAIN || errno == EINTR;
+        int fd = -1;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+            memcpy(&fd, CMSG_DATA(c), sizeof fd);
         if ((size_t)n == sizeof m)
-            handle_msg(&m, res, setup_err, have);
+            handle_msg(&m, fd, pt, res, setup_err, have);
+        else if (fd >= 0)
+            close(fd);
     }
 }
 
@@ -133,10 +143,11 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
     if (plan->argv.n == 0)
         return cdn_error_usage(err, "no command to run");
 
-    pty_state_t pt = {.master = -1, .slave = -1};
+    pty_state_t pt = {.master = -1};
+    cdn_tty_setup_t ts;
     bool use_pty = !opts->force_no_pty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-    if (use_pty && pty_open(&pt, err) < 0)
-        return -1;
+    if (use_pty)
+        pty_prepare(&pt, &ts);
 
     int ctl[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
@@ -176,27 +187,24 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
     }
     if (pid == 0) {
         close(ctl[0]);
-        if (pt.master >= 0)
-            close(pt.master);
         if (sfd >= 0)
             close(sfd);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
-        cdn_sandbox_init(plan, ctl[1], pt.slave);
+        cdn_sandbox_init(plan, ctl[1], use_pty ? &ts : NULL);
     }
     close(ctl[1]);
-    if (pt.slave >= 0)
-        close(pt.slave);
 
     cdn_error_t setup_err;
     bool have_setup_err = false;
     int status = -1;
-    bool stdin_open = use_pty;
+    bool stdin_open = use_pty, master_open = true, ctl_open = true;
     for (;;) {
         struct pollfd pfd[4];
         nfds_t np = 0;
         pfd[np++] = (struct pollfd){sfd, POLLIN, 0};
-        pfd[np++] = (struct pollfd){ctl[0], POLLIN, 0};
-        if (use_pty) {
+        pfd[np++] = (struct pollfd){ctl_open ? ctl[0] : -1, POLLIN, 0};
+        pfd[2].revents = pfd[3].revents = 0;
+        if (pt.master >= 0 && master_open) {
             pfd[np++] = (struct pollfd){pt.master, POLLIN, 0};
             if (stdin_open)
                 pfd[np++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
@@ -206,13 +214,14 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
                 continue;
             break;
         }
-        if (pfd[1].revents & POLLIN)
-            drain_ctl(ctl[0], res, &setup_err, &have_setup_err);
-        if (use_pty && (pfd[2].revents & (POLLIN | POLLHUP)))
-            if (!copy_once(pt.master, STDOUT_FILENO) && (pfd[2].revents & POLLHUP)) {
-                /* nothing left to read; wait for pid 1 */
-            }
-        if (use_pty && stdin_open && (pfd[3].revents & (POLLIN | POLLHUP)))
+        if (pfd[1].revents & (POLLIN | POLLHUP)) {
+            ctl_open = drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err);
+            if (pfd[0].revents == 0)
+                continue; /* the fd set may have changed */
+        }
+        if (np > 2 && (pfd[2].revents & (POLLIN | POLLHUP)))
+            master_open = copy_once(pt.master, STDOUT_FILENO); /* EIO: every slave closed */
+        if (np > 3 && (pfd[3].revents & (POLLIN | POLLHUP)))
             if (!copy_once(STDIN_FILENO, pt.master))
                 stdin_open = false;
         if (pfd[0].revents & POLLIN) {
@@ -226,7 +235,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
                     status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
                     break;
                 }
-            } else if (sig == SIGWINCH && use_pty) {
+            } else if (sig == SIGWINCH && pt.master >= 0) {
                 struct winsize ws;
                 if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
                     ioctl(pt.master, TIOCSWINSZ, &ws);
@@ -235,7 +244,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
             }
         }
     }
-    if (use_pty) {
+    if (pt.master >= 0) {
         while (copy_once(pt.master, STDOUT_FILENO)) {
             struct pollfd p = {pt.master, POLLIN, 0};
             if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
@@ -244,7 +253,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
         close(pt.master);
     }
     pty_restore(&pt);
-    drain_ctl(ctl[0], res, &setup_err, &have_setup_err);
+    (void)drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err);
     close(ctl[0]);
     if (sfd >= 0)
         close(sfd);

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/ioctl.h>
+#include <termios.h>
 
 #include "plan/plan.h"
 #include "sandbox/supervisor.h"
@@ -26,7 +28,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
 void cdn_run_result_free(cdn_run_result_t *res);
 
 /* Messages from the sandbox's pid 1 to the host side. */
-enum { CDN_MSG_ERROR = 1, CDN_MSG_VIOLATION = 2, CDN_MSG_EXEC_FAILED = 3 };
+enum { CDN_MSG_ERROR = 1, CDN_MSG_VIOLATION = 2, CDN_MSG_EXEC_FAILED = 3, CDN_MSG_PTY = 4 };
 typedef struct cdn_msg {
     int type;
     union {
@@ -39,5 +41,15 @@ typedef struct cdn_msg {
     } u;
 } cdn_msg_t;
 
-/* The sandbox's pid 1 (sandbox/init.c). Never returns. */
-_Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, int tty_fd);
+/* The terminal the command gets when cordon runs attached to one: pid 1
+ * allocates it from the sandbox's own devpts (so ttyname() works inside)
+ * with the caller's settings, and hands the master side out (CDN_MSG_PTY). */
+typedef struct cdn_tty_setup {
+    struct termios termios;
+    bool have_termios;
+    struct winsize winsize;
+    bool have_winsize;
+} cdn_tty_setup_t;
+
+/* The sandbox's pid 1 (sandbox/init.c); tty NULL = no terminal. Never returns. */
+_Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tty_setup_t *tty);

@@ -453,6 +453,8 @@ static int do_open(req_ctx_t *c, uint64_t id, int dirfd, const char *path, int f
     if (t.obj < 0 && fstatat(t.parent, t.name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
         if (errno != ENOENT || !(flags & O_CREAT)) {
             r = -errno;
+            if (r == -EACCES && target_abspath(&t, abs, sizeof abs) == 0)
+                report(c, "write", abs, NULL, EACCES, -1); /* inside a hidden place */
             goto out;
         }
         if ((r = target_abspath(&t, abs, sizeof abs)) < 0)

@@ -153,14 +153,30 @@ static int scan_string(scan_t *sc, char *out, size_t *out_len)
             return fail(sc, "unterminated string");
         char e = *sc->p, d;
         switch (e) {
-        case '"': d = '"'; break;
-        case '\\': d = '\\'; break;
-        case '/': d = '/'; break;
-        case 'b': d = '\b'; break;
-        case 'f': d = '\f'; break;
-        case 'n': d = '\n'; break;
-        case 'r': d = '\r'; break;
-        case 't': d = '\t'; break;
+        case '"':
+            d = '"';
+            break;
+        case '\\':
+            d = '\\';
+            break;
+        case '/':
+            d = '/';
+            break;
+        case 'b':
+            d = '\b';
+            break;
+        case 'f':
+            d = '\f';
+            break;
+        case 'n':
+            d = '\n';
+            break;
+        case 'r':
+            d = '\r';
+            break;
+        case 't':
+            d = '\t';
+            break;
         case 'u': {
             unsigned cp;
             if (read_u4(sc, &cp) < 0)
@@ -351,8 +367,8 @@ static int link_children(cdn_jpos_t *idx)
     for (size_t i = 0; i < idx->n; i++) {
         cdn_jpos_node_t *nd = &idx->nodes[i];
         if (nd->type == CDN_JPOS_OBJECT && nd->n_children > 1)
-            qsort_r(idx->children + nd->child_start, nd->n_children, sizeof(int32_t),
-                    cmp_members, idx->nodes);
+            qsort_r(idx->children + nd->child_start, nd->n_children, sizeof(int32_t), cmp_members,
+                    idx->nodes);
     }
     return 0;
 }
@@ -367,8 +383,7 @@ void cdn_jpos_free(cdn_jpos_t *idx)
     free(idx);
 }
 
-int cdn_jpos_build(const char *buf, size_t len, cdn_jpos_t **out, cdn_pos_t *epos,
-                   cdn_error_t *err)
+int cdn_jpos_build(const char *buf, size_t len, cdn_jpos_t **out, cdn_pos_t *epos, cdn_error_t *err)
 {
     *out = NULL;
     *epos = (cdn_pos_t){1, 1};
@@ -385,7 +400,12 @@ int cdn_jpos_build(const char *buf, size_t len, cdn_jpos_t **out, cdn_pos_t *epo
         return cdn_error(err, ENOMEM, "out of memory");
     }
     scan_t sc = {
-        .buf = buf, .p = buf, .end = buf + len, .line_start = buf, .line = 1, .idx = idx,
+        .buf = buf,
+        .p = buf,
+        .end = buf + len,
+        .line_start = buf,
+        .line = 1,
+        .idx = idx,
     };
     skip_ws(&sc);
     int r = scan_value(&sc, -1, 0, NULL, (cdn_pos_t){0, 0}, 0);

@@ -29,11 +29,11 @@ typedef enum cdn_jpos_type {
 } cdn_jpos_type_t;
 
 typedef struct cdn_jpos_node {
-    int32_t parent;       /* -1 for the root */
-    uint32_t index;       /* position in the parent array (also for objects: member order) */
-    const char *key;      /* decoded member name, NULL unless the parent is an object */
-    cdn_pos_t key_pos;    /* the key's opening quote; {0,0} when there is no key */
-    cdn_pos_t val_pos;    /* first byte of the value */
+    int32_t parent;    /* -1 for the root */
+    uint32_t index;    /* position in the parent array (also for objects: member order) */
+    const char *key;   /* decoded member name, NULL unless the parent is an object */
+    cdn_pos_t key_pos; /* the key's opening quote; {0,0} when there is no key */
+    cdn_pos_t val_pos; /* first byte of the value */
     cdn_jpos_type_t type;
     uint32_t child_start; /* into cdn_jpos_t.children; object members sorted by key */
     uint32_t n_children;

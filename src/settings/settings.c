@@ -62,6 +62,11 @@ static void problem_at(vc_t *vc, cdn_pos_t pos, const char *fmt, ...)
         vc->oom = true;
         return;
     }
+    /* Keys and values are quoted back from the file: keep terminal control
+     * bytes out of the message. */
+    for (char *c = msg; *c; c++)
+        if ((unsigned char)*c < 0x20 || *c == 0x7f)
+            *c = '?';
     vc->pv[vc->pn] = (problem_t){pos, vc->pn, msg};
     vc->pn++;
 }
@@ -110,14 +115,21 @@ static void bad_value(vc_t *vc, jv_t v, const char *fmt, ...)
 static const char *type_name(const json_t *j)
 {
     switch (json_typeof(j)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
     case JSON_INTEGER:
-    case JSON_REAL: return "a number";
-    case JSON_TRUE: return "true";
-    case JSON_FALSE: return "false";
-    case JSON_NULL: return "null";
+    case JSON_REAL:
+        return "a number";
+    case JSON_TRUE:
+        return "true";
+    case JSON_FALSE:
+        return "false";
+    case JSON_NULL:
+        return "null";
     }
     return "something else";
 }
@@ -169,24 +181,51 @@ typedef struct section {
     const char *const *keys;
 } section_t;
 
-static const char *const top_keys[] = {
-    "network", "filesystem", "credentials", "ignoreViolations", "enableWeakerNestedSandbox",
-    "allowNestedUserNamespaces", "enableWeakerNetworkIsolation", "allowAppleEvents", "ripgrep",
-    "mandatoryDenySearchDepth", "allowPty", "seccomp", "bwrapPath", "socatPath",
-    "javaAgentJarPath", "windows", "git", "cordon", NULL};
-static const char *const network_keys[] = {
-    "allowedDomains", "deniedDomains", "deniedDomainReasons", "strictAllowlist",
-    "deniedResolvedAddresses", "allowUnixSockets", "allowAllUnixSockets", "allowLocalBinding",
-    "allowMachLookup", "httpProxyPort", "socksProxyPort", "mitmProxy", "filterRequest",
-    "allowPlaintextHeaderSet", "stripResponseHeaders", "refuseOpaqueTunnels", "requireHostMatch",
-    "ambiguousRequestTarget", "tlsTerminate", "parentProxy", NULL};
-static const char *const filesystem_keys[] = {"disabled",   "denyRead",  "allowRead",
-                                              "allowWrite", "denyWrite", "allowGitConfig",
-                                              NULL};
-static const char *const credentials_keys[] = {"files", "envVars", "allowPlaintextInject",
-                                               "awsPairs", "sigv4", NULL};
-static const char *const cordon_keys[] = {"workspace", "env", "hide", "protect", "tcpPorts",
-                                          NULL};
+static const char *const top_keys[] = {"network",
+                                       "filesystem",
+                                       "credentials",
+                                       "ignoreViolations",
+                                       "enableWeakerNestedSandbox",
+                                       "allowNestedUserNamespaces",
+                                       "enableWeakerNetworkIsolation",
+                                       "allowAppleEvents",
+                                       "ripgrep",
+                                       "mandatoryDenySearchDepth",
+                                       "allowPty",
+                                       "seccomp",
+                                       "bwrapPath",
+                                       "socatPath",
+                                       "javaAgentJarPath",
+                                       "windows",
+                                       "git",
+                                       "cordon",
+                                       NULL};
+static const char *const network_keys[] = {"allowedDomains",
+                                           "deniedDomains",
+                                           "deniedDomainReasons",
+                                           "strictAllowlist",
+                                           "deniedResolvedAddresses",
+                                           "allowUnixSockets",
+                                           "allowAllUnixSockets",
+                                           "allowLocalBinding",
+                                           "allowMachLookup",
+                                           "httpProxyPort",
+                                           "socksProxyPort",
+                                           "mitmProxy",
+                                           "filterRequest",
+                                           "allowPlaintextHeaderSet",
+                                           "stripResponseHeaders",
+                                           "refuseOpaqueTunnels",
+                                           "requireHostMatch",
+                                           "ambiguousRequestTarget",
+                                           "tlsTerminate",
+                                           "parentProxy",
+                                           NULL};
+static const char *const filesystem_keys[] = {
+    "disabled", "denyRead", "allowRead", "allowWrite", "denyWrite", "allowGitConfig", NULL};
+static const char *const credentials_keys[] = {"files",    "envVars", "allowPlaintextInject",
+                                               "awsPairs", "sigv4",   NULL};
+static const char *const cordon_keys[] = {"workspace", "env", "hide", "protect", "tcpPorts", NULL};
 
 static const section_t sections[] = {
     {"", top_keys},
@@ -227,7 +266,8 @@ static void check_keys(vc_t *vc, jv_t obj, const char *const *known)
 {
     const char *k;
     json_t *v;
-    json_object_foreach(obj.j, k, v) {
+    json_object_foreach(obj.j, k, v)
+    {
         if (in_set(known, k))
             continue;
         int kid = cdn_jpos_child_key(vc->idx, obj.id, k);
@@ -243,8 +283,8 @@ static void check_keys(vc_t *vc, jv_t obj, const char *const *known)
             for (size_t i = 0; i < CDN_ARRAY_SIZE(sections); i++) {
                 if (sections[i].keys != known && in_set(sections[i].keys, k)) {
                     snprintf(extra, sizeof extra, " (\"%s\" belongs %s%s%s)", k,
-                             sections[i].name[0] ? "in \"" : "at the top level",
-                             sections[i].name, sections[i].name[0] ? "\"" : "");
+                             sections[i].name[0] ? "in \"" : "at the top level", sections[i].name,
+                             sections[i].name[0] ? "\"" : "");
                     break;
                 }
             }
@@ -475,7 +515,8 @@ static bool get_kv(vc_t *vc, jv_t obj, const char *key, bool nonempty, cdn_kvlis
     }
     const char *k;
     json_t *jval;
-    json_object_foreach(m.j, k, jval) {
+    json_object_foreach(m.j, k, jval)
+    {
         jv_t v = member(vc, m, k);
         const char *why = key_check ? key_check(k, 0) : NULL;
         if (why) {
@@ -527,11 +568,13 @@ static bool get_paths(vc_t *vc, jv_t obj, const char *key, bool is_deny, cdn_pat
             if (!p.j)
                 BAD(vc, e, "missing required key \"path\"");
             if (!l.j)
-                BAD(vc, e, "missing \"literal\": true (an object entry is a literal path; write "
-                           "a plain string for a pattern)");
+                BAD(vc, e,
+                    "missing \"literal\": true (an object entry is a literal path; write "
+                    "a plain string for a pattern)");
             else if (!json_is_true(l.j))
-                BAD(vc, l, "expected true (an object entry is a literal path; write a plain "
-                           "string for a pattern)");
+                BAD(vc, l,
+                    "expected true (an object entry is a literal path; write a plain "
+                    "string for a pattern)");
             s = p.j ? is_str(vc, p, true) : NULL;
             if (!s || vc->pn != before)
                 continue;
@@ -545,8 +588,9 @@ static bool get_paths(vc_t *vc, jv_t obj, const char *key, bool is_deny, cdn_pat
             size_t len = strlen(s);
             if (is_deny && len > 1 && s[len - 1] == '/' && has_glob(s) &&
                 (s[0] == '/' || s[0] == '~')) {
-                BAD(vc, e, "deny pattern \"%.200s\" ends in '/', so it matches nothing: drop the "
-                           "trailing '/', or add a \"**\" segment",
+                BAD(vc, e,
+                    "deny pattern \"%.200s\" ends in '/', so it matches nothing: drop the "
+                    "trailing '/', or add a \"**\" segment",
                     s);
                 continue;
             }
@@ -571,7 +615,8 @@ static void parse_network(vc_t *vc, jv_t net)
 
     const char *k;
     json_t *unused;
-    json_object_foreach(net.j, k, unused) {
+    json_object_foreach(net.j, k, unused)
+    {
         (void)unused;
         if (in_set(network_keys, k) && strcmp(k, "allowUnixSockets") != 0 &&
             strcmp(k, "allowAllUnixSockets") != 0)
@@ -580,8 +625,7 @@ static void parse_network(vc_t *vc, jv_t net)
 
     get_strv(vc, net, "allowedDomains", check_domain, CDN_DOMAIN_ALLOW,
              &s->network.allowed_domains);
-    get_strv(vc, net, "deniedDomains", check_domain, CDN_DOMAIN_DENY,
-             &s->network.denied_domains);
+    get_strv(vc, net, "deniedDomains", check_domain, CDN_DOMAIN_DENY, &s->network.denied_domains);
     get_kv(vc, net, "deniedDomainReasons", true, &s->network.denied_domain_reasons, NULL);
     get_bool(vc, net, "strictAllowlist", &s->network.strict_allowlist);
     get_strv(vc, net, "deniedResolvedAddresses", check_cidr, 0,
@@ -624,9 +668,9 @@ static void parse_network(vc_t *vc, jv_t net)
 
     jv_t tls = member(vc, net, "tlsTerminate");
     if (tls.j && is_obj(vc, tls)) {
-        static const char *const keys[] = {"caCertPath",       "caKeyPath",  "excludeDomains",
-                                           "extraCaCertPaths", "maxTunnels", "handshakeTimeoutMs",
-                                           NULL};
+        static const char *const keys[] = {
+            "caCertPath",         "caKeyPath", "excludeDomains", "extraCaCertPaths", "maxTunnels",
+            "handshakeTimeoutMs", NULL};
         check_keys(vc, tls, keys);
         s->network.tls_terminate.present = true;
         get_str(vc, tls, "caCertPath", true, &s->network.tls_terminate.ca_cert_path);
@@ -659,8 +703,7 @@ static void parse_network(vc_t *vc, jv_t net)
                                      "0123456789+.-");
             if (sch == 0 || strncmp(str + sch, "://", 3) != 0 || !str[sch + 3] ||
                 strpbrk(str, " \t\r\n")) {
-                BAD(vc, u, "\"%.200s\" is not a URL (e.g. \"http://proxy.example.com:3128\")",
-                    str);
+                BAD(vc, u, "\"%.200s\" is not a URL (e.g. \"http://proxy.example.com:3128\")", str);
                 continue;
             }
             *dst[i] = xdup(vc, str);
@@ -699,49 +742,121 @@ static void parse_filesystem(vc_t *vc, jv_t fs)
     get_bool(vc, fs, "allowGitConfig", &s->filesystem.allow_git_config);
 }
 
-/* srt: an injectHosts entry must be reachable through allowedDomains. */
-static bool host_covered(const char *host, const cdn_strv_t *allowed)
+/* srt: an injectHosts entry must be reachable through allowedDomains.  The
+ * allowed hosts (ports dropped, lower-cased) are kept sorted, exact names and
+ * wildcard bases apart, so each check is a few binary searches rather than
+ * a walk over the whole list. */
+typedef struct allowed_hosts {
+    cdn_strv_t exact, wild;
+    bool built;
+} allowed_hosts_t;
+
+static int cmp_str(const void *a, const void *b)
 {
-    bool wild = strncmp(host, "*.", 2) == 0;
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void lower(char *s)
+{
+    for (; *s; s++)
+        if (*s >= 'A' && *s <= 'Z')
+            *s = (char)(*s - 'A' + 'a');
+}
+
+static void build_allowed(vc_t *vc, allowed_hosts_t *ah)
+{
+    const cdn_strv_t *allowed = &vc->s->network.allowed_domains;
+    ah->built = true;
     for (size_t i = 0; i < allowed->n; i++) {
-        char pat[512];
-        snprintf(pat, sizeof pat, "%s", allowed->v[i]);
-        /* drop ":port" (bracketed IPv6 keeps its inner address) */
-        if (pat[0] == '[') {
-            char *close = strchr(pat, ']');
-            if (close)
-                *close = '\0';
-            memmove(pat, pat + 1, strlen(pat));
+        const char *p = allowed->v[i];
+        size_t n;
+        if (p[0] == '[') {
+            p++;
+            n = strcspn(p, "]");
         } else {
-            char *colon = strchr(pat, ':');
-            if (colon)
-                *colon = '\0';
+            n = strcspn(p, ":");
         }
-        if (strncmp(pat, "*.", 2) == 0) {
-            const char *base = pat + 2;
-            size_t bl = strlen(base);
-            const char *h = wild ? host + 2 : host;
-            size_t hl = strlen(h);
-            if (wild && strcasecmp(h, base) == 0)
-                return true;
-            if (hl > bl && h[hl - bl - 1] == '.' && strcasecmp(h + hl - bl, base) == 0)
-                return true;
-        } else if (!wild && strcasecmp(host, pat) == 0) {
-            return true;
+        bool wild = n > 2 && p[0] == '*' && p[1] == '.';
+        char *h = wild ? strndup(p + 2, n - 2) : strndup(p, n);
+        if (!h) {
+            vc->oom = true;
+            return;
+        }
+        lower(h);
+        cdn_error_t e;
+        if (cdn_strv_take(wild ? &ah->wild : &ah->exact, h, &e) < 0) {
+            vc->oom = true;
+            return;
         }
     }
+    if (ah->exact.n)
+        qsort(ah->exact.v, ah->exact.n, sizeof(char *), cmp_str);
+    if (ah->wild.n)
+        qsort(ah->wild.v, ah->wild.n, sizeof(char *), cmp_str);
+}
+
+static bool in_sorted(const cdn_strv_t *sv, const char *s)
+{
+    return sv->n && bsearch(&s, sv->v, sv->n, sizeof(char *), cmp_str) != NULL;
+}
+
+static bool host_covered(vc_t *vc, allowed_hosts_t *ah, const char *host)
+{
+    if (!ah->built)
+        build_allowed(vc, ah);
+    bool wild = strncmp(host, "*.", 2) == 0;
+    _cleanup_free_ char *h = strdup(wild ? host + 2 : host);
+    if (!h) {
+        vc->oom = true;
+        return true;
+    }
+    lower(h);
+    /* "x.y.z" is covered by an exact "x.y.z" or by "*.y.z" / "*.z"; a
+     * wildcard "*.x.y" only by "*.x.y" or "*.y". */
+    if (!wild && in_sorted(&ah->exact, h))
+        return true;
+    if (wild && in_sorted(&ah->wild, h))
+        return true;
+    for (const char *dot = strchr(h, '.'); dot; dot = strchr(dot + 1, '.'))
+        if (in_sorted(&ah->wild, dot + 1))
+            return true;
     return false;
 }
 
 static const char *const cred_modes[] = {"deny", "mask", NULL};
 
-static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out, bool *tls_needed)
+/* srt compiles `extract` as a JavaScript RegExp and requires a capturing
+ * group.  Without a JS regex engine, look for one: an unescaped '(' outside a
+ * character class that is not "(?:", "(?=", "(?!", "(?<=" or "(?<!". */
+static bool has_capture_group(const char *re)
 {
-    static const char *const file_keys[] = {"path",      "mode",       "extract",
-                                            "onExtractNoMatch", "decode", "maskClaims",
-                                            "maskDuplicates",   "injectHosts", NULL};
-    static const char *const env_keys[] = {"name",       "mode",        "extract", "onExtractNoMatch",
-                                           "decode",     "maskClaims",  "injectHosts", NULL};
+    bool in_class = false;
+    for (const char *p = re; *p; p++) {
+        if (*p == '\\') {
+            if (!*++p)
+                break;
+        } else if (in_class) {
+            in_class = *p != ']';
+        } else if (*p == '[') {
+            in_class = true;
+        } else if (*p == '(') {
+            if (p[1] != '?')
+                return true;
+            if (p[2] == '<' && p[3] != '=' && p[3] != '!')
+                return true; /* named group */
+        }
+    }
+    return false;
+}
+
+static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, allowed_hosts_t *ah,
+                             cdn_cred_ent_t *out, bool *tls_needed)
+{
+    static const char *const file_keys[] = {
+        "path",           "mode",        "extract", "onExtractNoMatch", "decode", "maskClaims",
+        "maskDuplicates", "injectHosts", NULL};
+    static const char *const env_keys[] = {
+        "name", "mode", "extract", "onExtractNoMatch", "decode", "maskClaims", "injectHosts", NULL};
     static const char *const no_match[] = {"warn", "deny", "error", NULL};
     static const char *const decodes[] = {"jwt", NULL};
     cdn_settings_t *s = vc->s;
@@ -761,7 +876,12 @@ static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out
     }
     int mode = -1;
     get_enum(vc, e, "mode", cred_modes, &mode);
-    get_str(vc, e, "extract", false, NULL);
+    jv_t ex = member(vc, e, "extract");
+    const char *exs = ex.j ? is_str(vc, ex, false) : NULL;
+    if (exs && !has_capture_group(exs))
+        BAD(vc, ex,
+            "extract needs a capturing group: group 1 is the value to mask (e.g. "
+            "\"token:\\\\s*(\\\\S+)\")");
     get_enum(vc, e, "onExtractNoMatch", no_match, NULL);
     bool has_decode = get_enum(vc, e, "decode", decodes, NULL);
     jv_t mc = member(vc, e, "maskClaims");
@@ -779,13 +899,13 @@ static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out
         for (size_t i = 0; i < json_array_size(ih.j); i++) {
             jv_t h = element(vc, ih, i);
             const char *hs = json_string_value(h.j);
-            if (hs && !cdn_check_domain(hs, CDN_DOMAIN_HOST) &&
-                !host_covered(hs, &s->network.allowed_domains))
+            if (hs && !cdn_check_domain(hs, CDN_DOMAIN_HOST) && !host_covered(vc, ah, hs))
                 BAD(vc, h, "\"%.100s\" is not reachable through network.allowedDomains", hs);
         }
         if (mode == 1 && json_array_size(ih.j) == 0)
-            BAD(vc, ih, "injectHosts is empty: the credential would never be injected; omit "
-                        "it to default to network.allowedDomains");
+            BAD(vc, ih,
+                "injectHosts is empty: the credential would never be injected; omit "
+                "it to default to network.allowedDomains");
     }
     if (mode == 1) {
         *tls_needed = true;
@@ -803,7 +923,8 @@ static void parse_cred_entry(vc_t *vc, jv_t e, bool is_file, cdn_cred_ent_t *out
     }
 }
 
-static void parse_cred_list(vc_t *vc, jv_t cred, bool is_file, bool *tls_needed)
+static void parse_cred_list(vc_t *vc, jv_t cred, bool is_file, allowed_hosts_t *ah,
+                            bool *tls_needed)
 {
     cdn_settings_t *s = vc->s;
     jv_t arr = member(vc, cred, is_file ? "files" : "envVars");
@@ -825,7 +946,7 @@ static void parse_cred_list(vc_t *vc, jv_t cred, bool is_file, bool *tls_needed)
         jv_t e = element(vc, arr, i);
         if (!is_obj(vc, e))
             continue;
-        parse_cred_entry(vc, e, is_file, &v[(*count)++], tls_needed);
+        parse_cred_entry(vc, e, is_file, ah, &v[(*count)++], tls_needed);
     }
 }
 
@@ -857,14 +978,18 @@ static void parse_credentials(vc_t *vc, jv_t cred, jv_t root)
     check_keys(vc, cred, credentials_keys);
     const char *k;
     json_t *unused;
-    json_object_foreach(cred.j, k, unused) {
+    json_object_foreach(cred.j, k, unused)
+    {
         (void)unused;
         if (in_set(credentials_keys, k))
             not_enforced(vc, "credentials.", k);
     }
     bool tls_needed = false;
-    parse_cred_list(vc, cred, false, &tls_needed);
-    parse_cred_list(vc, cred, true, &tls_needed);
+    allowed_hosts_t ah = {0};
+    parse_cred_list(vc, cred, false, &ah, &tls_needed);
+    parse_cred_list(vc, cred, true, &ah, &tls_needed);
+    cdn_strv_free(&ah.exact);
+    cdn_strv_free(&ah.wild);
     get_bool(vc, cred, "allowPlaintextInject", &s->credentials.allow_plaintext_inject);
 
     jv_t pairs = member(vc, cred, "awsPairs");
@@ -915,8 +1040,9 @@ static void parse_credentials(vc_t *vc, jv_t cred, jv_t root)
     if (tls_needed && !s->credentials.allow_plaintext_inject) {
         jv_t net = member(vc, root, "network");
         if (!net.j || !json_object_get(net.j, "tlsTerminate"))
-            BAD(vc, cred, "credential masking requires network.tlsTerminate (or "
-                          "credentials.allowPlaintextInject: true)");
+            BAD(vc, cred,
+                "credential masking requires network.tlsTerminate (or "
+                "credentials.allowPlaintextInject: true)");
     }
 
     /* The flat summary: a deny anywhere makes the block deny. */
@@ -945,7 +1071,8 @@ static void parse_ignore(vc_t *vc, jv_t ig)
     }
     const char *k;
     json_t *unused;
-    json_object_foreach(ig.j, k, unused) {
+    json_object_foreach(ig.j, k, unused)
+    {
         (void)unused;
         jv_t arr = member(vc, ig, k);
         if (!is_arr(vc, arr))
@@ -1026,8 +1153,9 @@ static void parse_srt_impl(vc_t *vc, jv_t root)
     }
     v = member(vc, root, "windows");
     if (v.j && is_obj(vc, v)) {
-        static const char *const keys[] = {"backend",        "sandboxUser",    "sublayerGuid",
-                                           "wfpSublayerGuid", "proxyPortRange", "srtWin", NULL};
+        static const char *const keys[] = {
+            "backend", "sandboxUser", "sublayerGuid", "wfpSublayerGuid", "proxyPortRange",
+            "srtWin",  NULL};
         static const char *const backends[] = {"mxc", "srt-win", NULL};
         check_keys(vc, v, keys);
         get_enum(vc, v, "backend", backends, NULL);
@@ -1048,8 +1176,7 @@ static void parse_srt_impl(vc_t *vc, jv_t root)
             if (json_array_size(r.j) != 2)
                 BAD(vc, r, "expected [low, high]");
             else if (int_value(vc, element(vc, r, 0), 1, 65535, &lo) &&
-                     int_value(vc, element(vc, r, 1), 1, 65535, &hi) &&
-                     (lo > hi || hi - lo > 64))
+                     int_value(vc, element(vc, r, 1), 1, 65535, &hi) && (lo > hi || hi - lo > 64))
                 BAD(vc, r, "low must be <= high and the range at most 64 wide");
         }
         jv_t sw = member(vc, v, "srtWin");

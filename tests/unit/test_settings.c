@@ -21,25 +21,32 @@
 static const char full_srt[] =
     "{\n"
     "  \"network\": {\n"
-    "    \"allowedDomains\": [\"github.com\", \"*.npmjs.org\", \"localhost\", \"api.example.com:443\", \"[::1]\", \"[2001:db8::1]:8443\", \"10.0.0.1\", \"localhost:3000\"],\n"
+    "    \"allowedDomains\": [\"github.com\", \"*.npmjs.org\", \"localhost\", "
+    "\"api.example.com:443\", \"[::1]\", \"[2001:db8::1]:8443\", \"10.0.0.1\", "
+    "\"localhost:3000\"],\n"
     "    \"deniedDomains\": [\"*\", \"*:22\", \"evil.example.com\", \"[fe80::1]\"],\n"
     "    \"deniedDomainReasons\": {\"*:22\": \"SSH is blocked; use https\"},\n"
     "    \"strictAllowlist\": true,\n"
-    "    \"deniedResolvedAddresses\": [\"10.0.0.0/8\", \"169.254.169.254\", \"fc00::/7\", \"::ffff:10.0.0.0/104\", \"fe80::1%eth0\"],\n"
+    "    \"deniedResolvedAddresses\": [\"10.0.0.0/8\", \"169.254.169.254\", \"fc00::/7\", "
+    "\"::ffff:10.0.0.0/104\", \"fe80::1%eth0\"],\n"
     "    \"allowUnixSockets\": [\"/run/user/1000/ssh-agent.sock\"],\n"
     "    \"allowAllUnixSockets\": false,\n"
     "    \"allowLocalBinding\": true,\n"
     "    \"allowMachLookup\": [\"com.example.*\", \"*\"],\n"
     "    \"httpProxyPort\": 3128,\n"
     "    \"socksProxyPort\": 1080,\n"
-    "    \"mitmProxy\": {\"socketPath\": \"/tmp/mitm.sock\", \"domains\": [\"api.example.com\", \"*.internal.example.org\"]},\n"
+    "    \"mitmProxy\": {\"socketPath\": \"/tmp/mitm.sock\", \"domains\": [\"api.example.com\", "
+    "\"*.internal.example.org\"]},\n"
     "    \"allowPlaintextHeaderSet\": false,\n"
     "    \"stripResponseHeaders\": [\"set-cookie\"],\n"
     "    \"refuseOpaqueTunnels\": false,\n"
     "    \"requireHostMatch\": true,\n"
     "    \"ambiguousRequestTarget\": \"refuse\",\n"
-    "    \"tlsTerminate\": {\"caCertPath\": \"/etc/ca.pem\", \"caKeyPath\": \"/etc/ca.key\", \"excludeDomains\": [\"pinned.example.com\"], \"extraCaCertPaths\": [\"/etc/extra.pem\"], \"maxTunnels\": 256, \"handshakeTimeoutMs\": 10000},\n"
-    "    \"parentProxy\": {\"http\": \"http://proxy.corp:3128\", \"https\": \"http://proxy.corp:3129\", \"noProxy\": \"localhost, .corp,10.0.0.0/8\"}\n"
+    "    \"tlsTerminate\": {\"caCertPath\": \"/etc/ca.pem\", \"caKeyPath\": \"/etc/ca.key\", "
+    "\"excludeDomains\": [\"pinned.example.com\"], \"extraCaCertPaths\": [\"/etc/extra.pem\"], "
+    "\"maxTunnels\": 256, \"handshakeTimeoutMs\": 10000},\n"
+    "    \"parentProxy\": {\"http\": \"http://proxy.corp:3128\", \"https\": "
+    "\"http://proxy.corp:3129\", \"noProxy\": \"localhost, .corp,10.0.0.0/8\"}\n"
     "  },\n"
     "  \"filesystem\": {\n"
     "    \"disabled\": false,\n"
@@ -50,16 +57,22 @@ static const char full_srt[] =
     "    \"allowGitConfig\": true\n"
     "  },\n"
     "  \"credentials\": {\n"
-    "    \"files\": [{\"path\": \"~/.netrc\", \"mode\": \"mask\", \"extract\": \"password (\\\\S+)\", \"onExtractNoMatch\": \"deny\", \"maskDuplicates\": true, \"injectHosts\": [\"github.com\"]},\n"
-    "              {\"path\": \"~/.config/jwt\", \"mode\": \"mask\", \"decode\": \"jwt\", \"maskClaims\": [\"sub\"]},\n"
+    "    \"files\": [{\"path\": \"~/.netrc\", \"mode\": \"mask\", \"extract\": \"password "
+    "(\\\\S+)\", \"onExtractNoMatch\": \"deny\", \"maskDuplicates\": true, \"injectHosts\": "
+    "[\"github.com\"]},\n"
+    "              {\"path\": \"~/.config/jwt\", \"mode\": \"mask\", \"decode\": \"jwt\", "
+    "\"maskClaims\": [\"sub\"]},\n"
     "              {\"path\": \"~/.aws/\", \"mode\": \"deny\"}],\n"
-    "    \"envVars\": [{\"name\": \"GITHUB_TOKEN\", \"mode\": \"mask\", \"injectHosts\": [\"github.com\"]},\n"
+    "    \"envVars\": [{\"name\": \"GITHUB_TOKEN\", \"mode\": \"mask\", \"injectHosts\": "
+    "[\"github.com\"]},\n"
     "                {\"name\": \"AWS_ACCESS_KEY_ID\", \"mode\": \"mask\"},\n"
     "                {\"name\": \"AWS_SECRET_ACCESS_KEY\", \"mode\": \"mask\"},\n"
     "                {\"name\": \"NPM_TOKEN\", \"mode\": \"deny\"}],\n"
     "    \"allowPlaintextInject\": false,\n"
-    "    \"awsPairs\": [{\"accessKeyIdVar\": \"AWS_ACCESS_KEY_ID\", \"secretAccessKeyVar\": \"AWS_SECRET_ACCESS_KEY\"}],\n"
-    "    \"sigv4\": {\"streaming\": \"deny\", \"presigned\": \"passthrough\", \"sigv4a\": \"deny\"}\n"
+    "    \"awsPairs\": [{\"accessKeyIdVar\": \"AWS_ACCESS_KEY_ID\", \"secretAccessKeyVar\": "
+    "\"AWS_SECRET_ACCESS_KEY\"}],\n"
+    "    \"sigv4\": {\"streaming\": \"deny\", \"presigned\": \"passthrough\", \"sigv4a\": "
+    "\"deny\"}\n"
     "  },\n"
     "  \"ignoreViolations\": {\"*\": [\"/usr/bin\"], \"git push\": [\"/dev/tty\"]},\n"
     "  \"enableWeakerNestedSandbox\": false,\n"
@@ -73,7 +86,10 @@ static const char full_srt[] =
     "  \"bwrapPath\": \"/usr/bin/bwrap\",\n"
     "  \"socatPath\": \"/usr/bin/socat\",\n"
     "  \"javaAgentJarPath\": \"/opt/srt/srt-proxy-agent.jar\",\n"
-    "  \"windows\": {\"backend\": \"srt-win\", \"sandboxUser\": \"srt-sandbox\", \"sublayerGuid\": \"0f3d5a7e-1c2b-4d5e-8f9a-0b1c2d3e4f5a\", \"wfpSublayerGuid\": \"0F3D5A7E-1C2B-4D5E-8F9A-0B1C2D3E4F5A\", \"proxyPortRange\": [60080, 60089], \"srtWin\": {\"path\": \"C:\\\\srt\\\\srt-win.exe\"}},\n"
+    "  \"windows\": {\"backend\": \"srt-win\", \"sandboxUser\": \"srt-sandbox\", \"sublayerGuid\": "
+    "\"0f3d5a7e-1c2b-4d5e-8f9a-0b1c2d3e4f5a\", \"wfpSublayerGuid\": "
+    "\"0F3D5A7E-1C2B-4D5E-8F9A-0B1C2D3E4F5A\", \"proxyPortRange\": [60080, 60089], \"srtWin\": "
+    "{\"path\": \"C:\\\\srt\\\\srt-win.exe\"}},\n"
     "  \"git\": {\"safeDirectories\": [\"/work/repo\"]}\n"
     "}\n";
 
@@ -183,14 +199,15 @@ static void test_full_srt_file(void **state)
 static void test_cordon_keys(void **state)
 {
     (void)state;
-    cdn_settings_t *s = load_ok("{\"cordon\": {\n"
-                                "  \"workspace\": {\"mode\": \"read-write-no-delete\"},\n"
-                                "  \"env\": {\"passthrough\": [\"GH_TOKEN\"], \"set\": {\"LANG\": "
-                                "\"C.UTF-8\", \"EMPTY\": \"\"}},\n"
-                                "  \"hide\": [\"~/.gnupg\", {\"path\": \"/a[1]\", \"literal\": true}],\n"
-                                "  \"protect\": [\".env\", \"config/*.key\"],\n"
-                                "  \"tcpPorts\": [8080, 5432]\n"
-                                "}}");
+    cdn_settings_t *s =
+        load_ok("{\"cordon\": {\n"
+                "  \"workspace\": {\"mode\": \"read-write-no-delete\"},\n"
+                "  \"env\": {\"passthrough\": [\"GH_TOKEN\"], \"set\": {\"LANG\": "
+                "\"C.UTF-8\", \"EMPTY\": \"\"}},\n"
+                "  \"hide\": [\"~/.gnupg\", {\"path\": \"/a[1]\", \"literal\": true}],\n"
+                "  \"protect\": [\".env\", \"config/*.key\"],\n"
+                "  \"tcpPorts\": [8080, 5432]\n"
+                "}}");
     assert_int_equal(s->cordon.workspace_mode, CDN_WS_READ_WRITE_NO_DELETE);
     assert_int_equal(s->cordon.env_passthrough.n, 1);
     assert_string_equal(s->cordon.env_passthrough.v[0], "GH_TOKEN");
@@ -291,13 +308,16 @@ static void test_unknown_keys(void **state)
                         "settings.json:4:5: unknown key \"allowWrit\" in \"filesystem\" (did you "
                         "mean \"allowWrite\"?)");
     /* Case and transposition count as close. */
-    assert_non_null(strstr(load_err("{\"filesystem\": {\"DenyRead\": []}}"),
-                           "(did you mean \"denyRead\"?)"));
-    assert_non_null(strstr(load_err("{\"filesystem\": {\"dneyRead\": []}}"),
-                           "(did you mean \"denyRead\"?)"));
+    assert_non_null(
+        strstr(load_err("{\"filesystem\": {\"DenyRead\": []}}"), "(did you mean \"denyRead\"?)"));
+    assert_non_null(
+        strstr(load_err("{\"filesystem\": {\"dneyRead\": []}}"), "(did you mean \"denyRead\"?)"));
     /* Far from everything: no suggestion, but a key from another section is placed. */
     assert_string_equal(load_err("{\"frobnicate\": 1}"),
                         "settings.json:1:2: unknown key \"frobnicate\" at the top level");
+    /* Control characters from the file never reach the terminal. */
+    assert_string_equal(load_err("{\"a\\u001b[2Jb\": 1}"),
+                        "settings.json:1:2: unknown key \"a?[2Jb\" at the top level");
     assert_string_equal(load_err("{\"allowWrite\": []}"),
                         "settings.json:1:2: unknown key \"allowWrite\" at the top level "
                         "(\"allowWrite\" belongs in \"filesystem\")");
@@ -328,11 +348,33 @@ static void test_domain_patterns(void **state)
 {
     (void)state;
     static const char *const bad[] = {
-        "*", "*.com", "*.", "https://example.com", "http://x.example.com/", "example.com/path",
-        "", " ", "a b.com", "example .com", "com", ".example.com", "example.com.", "a..b.com",
-        "ex*ample.com", "*.*.example.com", "2001:db8::1", "[::1", "[nothost]", "[::1]x",
-        "[::1]:0", "example.com:0", "example.com:65536", "example.com:080", "example.com:http",
-        "*:443", "ex\"ample.com",
+        "*",
+        "*.com",
+        "*.",
+        "https://example.com",
+        "http://x.example.com/",
+        "example.com/path",
+        "",
+        " ",
+        "a b.com",
+        "example .com",
+        "com",
+        ".example.com",
+        "example.com.",
+        "a..b.com",
+        "ex*ample.com",
+        "*.*.example.com",
+        "2001:db8::1",
+        "[::1",
+        "[nothost]",
+        "[::1]x",
+        "[::1]:0",
+        "example.com:0",
+        "example.com:65536",
+        "example.com:080",
+        "example.com:http",
+        "*:443",
+        "ex\"ample.com",
     };
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char json[256];
@@ -343,9 +385,19 @@ static void test_domain_patterns(void **state)
             fail_msg("%s: %s", bad[i], m);
     }
     static const char *const good[] = {
-        "example.com",  "*.example.com",  "localhost",        "localhost:3000", "api.example.com:443",
-        "[::1]",        "[2001:db8::1]:8443", "10.0.0.1",     "10.0.0.1:80",   "B\xc3\xbc" "cher.de",
-        "under_score.example.com", "*.a.b.c.example.com",
+        "example.com",
+        "*.example.com",
+        "localhost",
+        "localhost:3000",
+        "api.example.com:443",
+        "[::1]",
+        "[2001:db8::1]:8443",
+        "10.0.0.1",
+        "10.0.0.1:80",
+        "B\xc3\xbc"
+        "cher.de",
+        "under_score.example.com",
+        "*.a.b.c.example.com",
     };
     for (size_t i = 0; i < sizeof good / sizeof *good; i++) {
         char json[256];
@@ -353,14 +405,16 @@ static void test_domain_patterns(void **state)
         cdn_settings_free(load_ok(json));
     }
     /* deniedDomains also takes a bare "*", with or without a port. */
-    cdn_settings_t *s = load_ok("{\"network\": {\"deniedDomains\": [\"*\", \"*:22\", \"x.example.com\"]}}");
+    cdn_settings_t *s =
+        load_ok("{\"network\": {\"deniedDomains\": [\"*\", \"*:22\", \"x.example.com\"]}}");
     assert_int_equal(s->network.denied_domains.n, 3);
     cdn_settings_free(s);
-    assert_non_null(strstr(load_err("{\"network\": {\"deniedDomains\": [\"*.com\"]}}"), "too broad"));
+    assert_non_null(
+        strstr(load_err("{\"network\": {\"deniedDomains\": [\"*.com\"]}}"), "too broad"));
     /* Hosts-only lists take no port and a bare IPv6 address. */
-    assert_non_null(strstr(
-        load_err("{\"network\": {\"mitmProxy\": {\"socketPath\": \"/s\", \"domains\": [\"a.example.com:443\"]}}}"),
-        "a port is not accepted here"));
+    assert_non_null(strstr(load_err("{\"network\": {\"mitmProxy\": {\"socketPath\": \"/s\", "
+                                    "\"domains\": [\"a.example.com:443\"]}}}"),
+                           "a port is not accepted here"));
     assert_null(cdn_check_domain("2001:db8::1", CDN_DOMAIN_HOST));
     assert_non_null(cdn_check_domain("[2001:db8::1]", CDN_DOMAIN_HOST));
     assert_non_null(cdn_check_domain("*", CDN_DOMAIN_HOST));
@@ -369,9 +423,18 @@ static void test_domain_patterns(void **state)
 static void test_cidr(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"", "10.0.0.0/33", "::/129", "1.2.3", "10.0.0.0/",
-                                      "10.0.0.0/8/8", "10.0.0.0/-1", "10.0.0.0/0008",
-                                      "::ffff:1.2.3.4/64", "example.com", "[::1]", "1.2.3.4 "};
+    static const char *const bad[] = {"",
+                                      "10.0.0.0/33",
+                                      "::/129",
+                                      "1.2.3",
+                                      "10.0.0.0/",
+                                      "10.0.0.0/8/8",
+                                      "10.0.0.0/-1",
+                                      "10.0.0.0/0008",
+                                      "::ffff:1.2.3.4/64",
+                                      "example.com",
+                                      "[::1]",
+                                      "1.2.3.4 "};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char json[256];
         snprintf(json, sizeof json, "{\"network\": {\"deniedResolvedAddresses\": [\"%s\"]}}",
@@ -380,8 +443,9 @@ static void test_cidr(void **state)
         if (strncmp(m, "settings.json:1:42: network.deniedResolvedAddresses[0]: ", 56) != 0)
             fail_msg("%s: %s", bad[i], m);
     }
-    static const char *const good[] = {"10.0.0.0/8", "192.168.1.10", "0.0.0.0/0", "fc00::/7",
-                                       "::1", "fe80::1%eth0", "::ffff:10.0.0.0/104", "::/0"};
+    static const char *const good[] = {
+        "10.0.0.0/8", "192.168.1.10", "0.0.0.0/0",           "fc00::/7",
+        "::1",        "fe80::1%eth0", "::ffff:10.0.0.0/104", "::/0"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         assert_null(cdn_check_cidr(good[i]));
 }
@@ -389,14 +453,14 @@ static void test_cidr(void **state)
 static void test_ports_and_numbers(void **state)
 {
     (void)state;
-    static const char *const bad[] = {"0", "65536", "-1", "\"80\"", "80.5", "true", "null",
-                                      "1e10"};
+    static const char *const bad[] = {"0", "65536", "-1", "\"80\"", "80.5", "true", "null", "1e10"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         char json[128];
         snprintf(json, sizeof json, "{\"network\": {\"httpProxyPort\": %s}}", bad[i]);
         const char *m = load_err(json);
-        if (strncmp(m, "settings.json:1:31: network.httpProxyPort: expected an integer from 1 to "
-                       "65535",
+        if (strncmp(m,
+                    "settings.json:1:31: network.httpProxyPort: expected an integer from 1 to "
+                    "65535",
                     74) != 0)
             fail_msg("%s: %s", bad[i], m);
     }
@@ -405,8 +469,9 @@ static void test_ports_and_numbers(void **state)
     assert_int_equal(s->network.socks_proxy_port, 1080);
     cdn_settings_free(s);
     assert_non_null(strstr(load_err("{\"mandatoryDenySearchDepth\": 11}"), "from 1 to 10"));
-    assert_non_null(strstr(load_err("{\"network\": {\"tlsTerminate\": {\"handshakeTimeoutMs\": 99}}}"),
-                           "from 100 to 600000"));
+    assert_non_null(
+        strstr(load_err("{\"network\": {\"tlsTerminate\": {\"handshakeTimeoutMs\": 99}}}"),
+               "from 100 to 600000"));
 }
 
 static void test_modes_and_credentials(void **state)
@@ -417,26 +482,48 @@ static void test_modes_and_credentials(void **state)
         "settings.json:1:57: credentials.files[0].mode: \"hide\" is not one of \"deny\", \"mask\"");
     assert_non_null(strstr(load_err("{\"credentials\": {\"envVars\": [{\"name\": \"T\"}]}}"),
                            "missing required key \"mode\""));
-    assert_non_null(strstr(load_err("{\"credentials\": {\"envVars\": [{\"name\": \"A-B\", \"mode\": \"deny\"}]}}"),
-                           "environment variable name"));
+    assert_non_null(strstr(
+        load_err("{\"credentials\": {\"envVars\": [{\"name\": \"A-B\", \"mode\": \"deny\"}]}}"),
+        "environment variable name"));
     /* Masking needs TLS termination, as in srt. */
-    assert_non_null(strstr(load_err("{\"credentials\": {\"envVars\": [{\"name\": \"T\", \"mode\": \"mask\"}]}}"),
-                           "requires network.tlsTerminate"));
+    assert_non_null(strstr(
+        load_err("{\"credentials\": {\"envVars\": [{\"name\": \"T\", \"mode\": \"mask\"}]}}"),
+        "requires network.tlsTerminate"));
     cdn_settings_t *s = load_ok("{\"credentials\": {\"allowPlaintextInject\": true, \"envVars\": "
                                 "[{\"name\": \"T\", \"mode\": \"mask\"}]}}");
     assert_int_equal(s->credentials.mode, CDN_CRED_MASK);
     cdn_settings_free(s);
-    assert_non_null(strstr(load_err("{\"network\": {\"allowedDomains\": [\"a.example.com\"], \"tlsTerminate\": {}},"
-                                    " \"credentials\": {\"envVars\": [{\"name\": \"T\", \"mode\": \"mask\", "
-                                    "\"injectHosts\": [\"b.example.com\"]}]}}"),
-                           "not reachable through network.allowedDomains"));
+    assert_non_null(strstr(
+        load_err("{\"network\": {\"allowedDomains\": [\"a.example.com\"], \"tlsTerminate\": {}},"
+                 " \"credentials\": {\"envVars\": [{\"name\": \"T\", \"mode\": \"mask\", "
+                 "\"injectHosts\": [\"b.example.com\"]}]}}"),
+        "not reachable through network.allowedDomains"));
     s = load_ok("{\"network\": {\"allowedDomains\": [\"*.example.com:443\"], \"tlsTerminate\": {}},"
                 " \"credentials\": {\"envVars\": [{\"name\": \"T\", \"mode\": \"mask\", "
                 "\"injectHosts\": [\"api.example.com\", \"*.x.example.com\"]}]}}");
     cdn_settings_free(s);
-    assert_non_null(strstr(load_err("{\"credentials\": {\"files\": [{\"path\": \"/a\", \"mode\": \"deny\", "
-                                    "\"maskClaims\": [\"sub\"]}]}}"),
-                           "maskClaims requires decode"));
+    assert_non_null(
+        strstr(load_err("{\"credentials\": {\"files\": [{\"path\": \"/a\", \"mode\": \"deny\", "
+                        "\"maskClaims\": [\"sub\"]}]}}"),
+               "maskClaims requires decode"));
+    static const char *const no_group[] = {"token", "(?:a)b", "\\\\(x\\\\)", "[(]x", "(?<=a)b", ""};
+    for (size_t i = 0; i < sizeof no_group / sizeof *no_group; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"credentials\": {\"files\": [{\"path\": \"/a\", \"mode\": \"deny\", "
+                 "\"extract\": \"%s\"}]}}",
+                 no_group[i]);
+        assert_non_null(strstr(load_err(json), "extract needs a capturing group"));
+    }
+    static const char *const group[] = {"token: (\\\\S+)", "(?<tok>x)", "[)](a)", "\\\\((b)"};
+    for (size_t i = 0; i < sizeof group / sizeof *group; i++) {
+        char json[256];
+        snprintf(json, sizeof json,
+                 "{\"credentials\": {\"files\": [{\"path\": \"/a\", \"mode\": \"deny\", "
+                 "\"extract\": \"%s\"}]}}",
+                 group[i]);
+        cdn_settings_free(load_ok(json));
+    }
     assert_non_null(strstr(load_err("{\"credentials\": {\"injectHosts\": []}}"),
                            "unknown key \"injectHosts\" in \"credentials\""));
 }
@@ -455,18 +542,21 @@ static void test_literal_paths(void **state)
 
     assert_non_null(strstr(load_err("{\"filesystem\": {\"denyRead\": [{\"path\": \"/x\"}]}}"),
                            "missing \"literal\": true"));
-    assert_string_equal(load_err("{\"filesystem\": {\"denyRead\": [{\"path\": \"/x\", \"literal\": false}]}}"),
-                        "settings.json:1:56: filesystem.denyRead[0].literal: expected true (an "
-                        "object entry is a literal path; write a plain string for a pattern)");
-    assert_string_equal(load_err("{\"filesystem\": {\"denyRead\": [{\"path\": \"/x\", \"literal\": true, \"glob\": 1}]}}"),
+    assert_string_equal(
+        load_err("{\"filesystem\": {\"denyRead\": [{\"path\": \"/x\", \"literal\": false}]}}"),
+        "settings.json:1:56: filesystem.denyRead[0].literal: expected true (an "
+        "object entry is a literal path; write a plain string for a pattern)");
+    assert_string_equal(load_err("{\"filesystem\": {\"denyRead\": [{\"path\": \"/x\", \"literal\": "
+                                 "true, \"glob\": 1}]}}"),
                         "settings.json:1:62: unknown key \"glob\" in \"filesystem.denyRead[0]\"");
-    assert_non_null(strstr(load_err("{\"filesystem\": {\"denyRead\": [{\"path\": \"\", \"literal\": true}]}}"),
-                           "filesystem.denyRead[0].path: must not be empty"));
+    assert_non_null(
+        strstr(load_err("{\"filesystem\": {\"denyRead\": [{\"path\": \"\", \"literal\": true}]}}"),
+               "filesystem.denyRead[0].path: must not be empty"));
     assert_non_null(strstr(load_err("{\"filesystem\": {\"denyRead\": [7]}}"),
                            "expected a path string or {\"path\": \"...\", \"literal\": true}"));
     /* srt: a rooted deny glob ending in '/' matches nothing. */
-    assert_non_null(strstr(load_err("{\"filesystem\": {\"denyWrite\": [\"/data/*/\"]}}"),
-                           "matches nothing"));
+    assert_non_null(
+        strstr(load_err("{\"filesystem\": {\"denyWrite\": [\"/data/*/\"]}}"), "matches nothing"));
     s = load_ok("{\"filesystem\": {\"denyWrite\": [\"/data/\", \"build/*/\"]}}");
     cdn_settings_free(s);
 }
