@@ -6,7 +6,6 @@ set -u
 HERE=$(cd "$(dirname "$0")" && pwd)
 CORDON=$(realpath -e "${1:-$HERE/../build/cordon}" 2>/dev/null || echo "${1:-$HERE/../build/cordon}")
 [ -x "$CORDON" ] || { echo "demo: no cordon binary at $CORDON (run make first)" >&2; exit 1; }
-CORDON=$(cd "$(dirname "$CORDON")" && pwd)/$(basename "$CORDON")
 
 if [ -t 1 ]; then B=$'\e[1m'; G=$'\e[32m'; R=$'\e[31m'; D=$'\e[2m'; N=$'\e[0m'; else B= G= R= D= N=; fi
 REAL_HOME=$HOME
