@@ -64,10 +64,10 @@ unit() { # unit NAME DIR
 fuzz() {
     note "fuzz targets (${FUZZ_SECONDS}s each)"
     local t name corpus work n=0
-    for t in build-fuzz/fuzz-*; do
-        [ -x "$t" ] || continue
+    for t in build-fuzz/fuzz-* build-fuzz/tests/fuzz/fuzz-*; do
+        [ -f "$t" ] && [ -x "$t" ] || continue
         n=$((n + 1))
-        name=${t#build-fuzz/fuzz-}
+        name=${t##*/fuzz-}
         work=$LOGS/corpus-$name
         mkdir -p "$work"
         corpus=()
@@ -84,7 +84,10 @@ fuzz() {
             step_fail "fuzz $name" "$LOGS/fuzz-$name.log"
         fi
     done
-    [ "$n" -gt 0 ] || echo "check.sh: no fuzz targets built (none defined)"
+    if [ "$n" = 0 ]; then
+        if grep -q "^  '" tests/fuzz/meson.build; then step_fail "fuzz: targets are defined but none was found in build-fuzz"
+        else echo "check.sh: no fuzz targets defined"; fi
+    fi
 }
 
 integration() { # integration LABEL LOG CMD...
