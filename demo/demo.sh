@@ -35,8 +35,8 @@ cd "$WS"
 rc=$?
 sed "s/^/${D}  | /;s/\$/${N}/" "$DIR/out" | grep -v NETWORK_MS
 echo
-if [ "$rc" = 125 ] || [ "$rc" = 2 ]; then
-    echo "${R}cordon could not start the sandbox (exit $rc): the demo proves nothing.${N}"
+if [ "$rc" != 0 ] || ! grep -q '^ATTEMPT real-work ' "$DIR/out"; then
+    echo "${R}cordon did not run the script to its end (exit $rc): the demo proves nothing.${N}"
     exit 1
 fi
 
@@ -76,10 +76,10 @@ for n in network-curl network-tcp; do
     else row CONTAINED "$what" "failed in ${ms:-?} ms for both tries"; fi
 done
 if [ "$(attempt real-work)" = ok ] && [ -s "$WS/build-output.txt" ]; then
-    work="${G}WORKED${N}   the real job wrote build-output.txt in the workspace"
+    work=$(printf '%s%-11s%s %-40s %s' "$G" WORKED "$N" "do the real job" "build-output.txt written in the workspace")
     work_ok=1
 else
-    work="${R}FAILED${N}   the real job could not write in the workspace: the sandbox is too tight"
+    work=$(printf '%s%-11s%s %-40s %s' "$R" FAILED "$N" "do the real job" "could not write in the workspace: too tight")
     work_ok=0
 fi
 

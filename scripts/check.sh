@@ -72,9 +72,11 @@ fuzz() {
         mkdir -p "$work"
         corpus=()
         [ -d "tests/fuzz/corpus/$name" ] && corpus=("tests/fuzz/corpus/$name")
+        dict=()
+        [ -f "tests/fuzz/$name.dict" ] && dict=("-dict=tests/fuzz/$name.dict")
         # New inputs go to the scratch corpus (first), the repo's stays as is.
         if "$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-            -print_final_stats=1 "$work" "${corpus[@]}" >"$LOGS/fuzz-$name.log" 2>&1; then
+            -print_final_stats=1 "${dict[@]}" "$work" "${corpus[@]}" >"$LOGS/fuzz-$name.log" 2>&1; then
             grep -E '^(stat::number_of_executed_units|Done)' "$LOGS/fuzz-$name.log" | tr '\n' ' '; echo
             step_ok "fuzz $name"
         else

@@ -22,6 +22,10 @@ out_has "env dump shows ordinary variables" "ORDINARY_SETTING=plain-value"
 out_lacks "env dump shows no secret value" "$SECRET"
 out_lacks "env dump shows no agent socket" "agent.sock"
 
+ok "every process environment inside readable" cr -c 'for f in /proc/[0-9]*/environ; do tr "\0" "\n" <"$f"; done; exit 0'
+out_has "process environments were read" "ORDINARY_SETTING=plain-value"
+out_lacks "no secret in any process environment inside (/proc/*/environ)" "$SECRET"
+
 allowed "--env-pass GITHUB_TOKEN keeps it" cr --env-pass GITHUB_TOKEN -- "$PROBE" env GITHUB_TOKEN
 ok "--env-pass keeps the exact value" cr --env-pass GITHUB_TOKEN -c 'test "$GITHUB_TOKEN" = "'"$SECRET-gh"'"'
 denied "--env-pass GITHUB_TOKEN keeps only that one" "ENOENT" cr --env-pass GITHUB_TOKEN -- "$PROBE" env ANTHROPIC_API_KEY

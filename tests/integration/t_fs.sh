@@ -9,6 +9,11 @@ chmod -R a+rwX "$OUTSIDE"
 
 allowed "workspace writable" cr -- "$PROBE" write "$WS/new-file"
 check "workspace write landed on the host" grep -q cordon-probe "$WS/new-file"
+mkdir -p "$WS/cwd-ws"
+allowed "the workspace defaults to the current directory" \
+    sh -c "cd '$WS/cwd-ws' && exec timeout 60 '$CORDON' run --quiet -- '$PROBE' write '$WS/cwd-ws/f'"
+denied "... and only the current directory" "EROFS|EACCES|EPERM" \
+    sh -c "cd '$WS/cwd-ws' && exec timeout 60 '$CORDON' run --quiet -- '$PROBE' write '$WS/beside-cwd'"
 allowed "mkdir in workspace" cr -- "$PROBE" mkdir "$WS/newdir"
 allowed "unlink in workspace" cr -- "$PROBE" unlink "$WS/new-file"
 check "workspace unlink happened on the host" test ! -e "$WS/new-file"
@@ -24,6 +29,18 @@ check "outside file unchanged" test "$(cat "$OUTSIDE/existing")" = original
 check "nothing created outside" test ! -e "$OUTSIDE/new"
 denied "write the parent of the workspace" "EROFS|EACCES|EPERM" cr -- "$PROBE" create "$T/beside-ws"
 denied "write the user's home" "EROFS|EACCES|EPERM" cr -- "$PROBE" create "$HOME/.cordon-escaped"
+
+fails_sh "mknod in the workspace" "mknod '$WS/null2' c 1 3"
+check "no device node created" test ! -e "$WS/null2"
+# Run by root, the sandbox's files belong to host root: a setuid copy of a
+# shell left in the workspace would be a root shell for any local user.
+if is_root; then
+    fails_sh "setuid-root file in the workspace (root)" "cp /bin/true '$WS/suid' && chmod 4755 '$WS/suid' && test -u '$WS/suid'"
+    check "no setuid file on the host" sh -c "! test -u '$WS/suid'"
+    fails_sh "setgid file in the workspace (root)" "cp /bin/true '$WS/sgid' && chmod 2755 '$WS/sgid' && test -g '$WS/sgid'"
+fi
+
+denied "hard link from the workspace to an outside file" "EXDEV|EPERM|EACCES|EROFS" cr -- "$PROBE" link "$OUTSIDE/existing" "$WS/hardlink-out"
 
 # Symlinks in the workspace that point outside do not extend it.
 ln -s "$OUTSIDE/existing" "$WS/link-out"

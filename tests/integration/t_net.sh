@@ -20,6 +20,14 @@ check "interfaces inside: only lo ($(tr '\n' ' ' <"$OUT"))" test "$(cat "$OUT")"
 # from inside: the sandbox has a loopback of its own.
 ok "listener inside reachable inside" cr -c "'$PROBE' listen-tcp 127.0.0.1 $PORT & i=0; while [ \$i -lt 50 ]; do '$PROBE' connect-tcp 127.0.0.1 $PORT && exit 0; i=\$((i+1)); sleep 0.1; done; exit 1"
 
+# The same on IPv6 loopback, when the host has it.
+if "$PROBE" listen-tcp ::1 0 >"$T/tcp6.out" 2>&1 & _bg_pids+=($!); wait_for "$T/tcp6.out" ready; then
+    PORT6=$(sed -n 's/.*"port":\([0-9]*\).*/\1/p' "$T/tcp6.out")
+    allowed "host reaches its own [::1] listener (twin)" "$PROBE" connect-tcp ::1 "$PORT6"
+    denied "host [::1] listener unreachable inside" "ECONNREFUSED|ENETUNREACH|EADDRNOTAVAIL|EACCES|EPERM|ETIMEDOUT" \
+        cr -- "$PROBE" connect-tcp ::1 "$PORT6"
+fi
+
 # Host unix sockets: in /tmp, in the home, in the workspace.
 mkdir -p "$HOME/some/dir"
 socks=("/tmp/cordon-test-$$-$RANDOM.sock" "$HOME/some/dir/agent.sock" "$WS/ws.sock")

@@ -53,6 +53,23 @@ check ".profile unchanged after hard-link trick" test "$(cat "$WS/.profile")" = 
 fails_sh "rename the .git/hooks dir away and back" "cd '$WS' && mv .git/hooks .git/h2 && mkdir .git/hooks && echo evil > .git/hooks/post-checkout"
 check "no post-checkout hook" test ! -e "$WS/.git/hooks/post-checkout"
 
+# Other spellings of the same path, resolved by the kernel, not by name.
+denied "create via dot-dot (sub/../.bashrc)" "$E" cr -- "$PROBE" create "$WS/sub/../.bashrc"
+denied "create via /proc/self/cwd" "$E" cr -c "cd '$WS' && exec '$PROBE' create /proc/self/cwd/.bashrc"
+fails_sh "create via /proc/self/fd/N of the workspace" "exec 3<'$WS' && echo evil >/proc/self/fd/3/.bashrc"
+check ".bashrc still absent after path tricks" test ! -e "$WS/.bashrc"
+# Moving a prepared directory into place.
+fails_sh "move a directory with a hook into a new repo's .git" "cd '$WS' && mkdir -p prep/hooks && printf '#!/bin/sh\necho evil\n' >prep/hooks/post-checkout && mkdir -p r3 && mv prep r3/.git"
+check "no r3/.git/hooks/post-checkout" test ! -e "$WS/r3/.git/hooks/post-checkout"
+fails_sh "move a hooks directory into .git" "cd '$WS' && mkdir -p r4/.git hk && printf '#!/bin/sh\necho evil\n' >hk/post-checkout && mv hk r4/.git/hooks"
+check "no r4/.git/hooks/post-checkout" test ! -e "$WS/r4/.git/hooks/post-checkout"
+fails_sh "symlink .git/hooks to a directory of our own" "cd '$WS' && mkdir -p r5/.git myhooks && printf '#!/bin/sh\necho evil\n' >myhooks/post-checkout && ln -s ../../myhooks r5/.git/hooks"
+check "no r5/.git/hooks link" test ! -e "$WS/r5/.git/hooks"
+fails_sh "rename a prepared directory to .vscode" "cd '$WS' && mkdir -p sub/d2/prep && echo evil >sub/d2/prep/tasks.json && mv sub/d2/prep sub/d2/.vscode"
+check "no sub/d2/.vscode/tasks.json" test ! -e "$WS/sub/d2/.vscode/tasks.json"
+fails_sh "rename a prepared directory to .claude/commands" "cd '$WS' && mkdir -p sub/d3/.claude sub/d3/prep && echo evil >sub/d3/prep/x.md && mv sub/d3/prep sub/d3/.claude/commands"
+check "no sub/d3/.claude/commands/x.md" test ! -e "$WS/sub/d3/.claude/commands/x.md"
+
 # git keeps working.
 G="git -c init.defaultBranch=main"
 export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.invalid
@@ -68,6 +85,18 @@ fails_sh "git config core.fsmonitor refused" "cd '$WS/repo' && git config core.f
 check "core.fsmonitor not set" sh -c "! grep -q fsmonitor '$WS/repo/.git/config'"
 fails_sh "git config core.hooksPath refused" "cd '$WS/repo' && git config core.hooksPath ."
 check "core.hooksPath not set" sh -c "! grep -qi hookspath '$WS/repo/.git/config'"
+# .git/config may be replaced (git writes config.lock and renames it), but
+# only by content that sets harmless keys.
+fails_sh "rename a config with core.fsmonitor onto .git/config" "cd '$WS/repo' && printf '[core]\n\tfsmonitor = touch /tmp/pwned\n' >cfg.new && mv cfg.new .git/config"
+check "core.fsmonitor still not set" sh -c "! grep -q fsmonitor '$WS/repo/.git/config'"
+ok "rename a harmless config onto .git/config" cr -c "cd '$WS/repo' && cp .git/config cfg.ok && git config -f cfg.ok user.email someone@example.invalid && mv cfg.ok .git/config"
+check "the harmless replacement landed" sh -c "cd '$WS/repo' && test \"\$(git config user.email)\" = someone@example.invalid"
+# A .git link in a subdirectory would make git use a directory with hooks of
+# the attacker's choosing.
+mkdir -p "$WS/evil/hooks" "$WS/sub/x"
+fails_sh "plant a .git link (gitdir:) in a subdirectory" "echo 'gitdir: ../../evil' >'$WS/sub/x/.git'"
+check "no .git link planted" test ! -e "$WS/sub/x/.git"
+
 mkdir -p "$WS/sub/deep/nested" && (cd "$WS/sub/deep/nested" && $G init -q)
 denied "nested repo: create sub/deep/nested/.git/hooks/pre-commit" "$E" cr -- "$PROBE" create "$WS/sub/deep/nested/.git/hooks/pre-commit"
 denied "nested repo: append to .git/config" "$E" cr -- "$PROBE" write "$WS/sub/deep/nested/.git/config"

@@ -31,6 +31,20 @@ for f in "${hidden_files[@]}"; do
 done
 fails "cat ~/.ssh/id_ed25519 fails" cr -- cat "$HOME/.ssh/id_ed25519"
 out_lacks "no canary from cat ~/.ssh/id_ed25519" "$CANARY"
+for p in "${hidden_dirs[@]/%//secret}" "${hidden_files[@]}"; do
+    fails "cat ~/$p fails" cr -- cat "$HOME/$p"
+    out_lacks "no canary from cat ~/$p" "$CANARY"
+done
+
+# Other roads to the same file: a symlink in the workspace, /proc/1/root,
+# /proc/self/root, a path with dot-dot.
+ln -s "$HOME/.ssh/id_ed25519" "$WS/innocent-link"
+denied "read through a workspace symlink to the key" "EACCES|ENOENT|EPERM" cr -- "$PROBE" read "$WS/innocent-link"
+denied "read via /proc/self/root" "EACCES|ENOENT|EPERM" cr -- "$PROBE" read "/proc/self/root$HOME/.ssh/id_ed25519"
+denied "read via /proc/1/root" "EACCES|ENOENT|EPERM" cr -- "$PROBE" read "/proc/1/root$HOME/.ssh/id_ed25519"
+denied "read via dot-dot from the workspace" "EACCES|ENOENT|EPERM" cr -- "$PROBE" read "$WS/../home/.ssh/id_ed25519"
+fails_sh "copy the key with cp" "cp '$HOME/.ssh/id_ed25519' '$WS/stolen'"
+check "no stolen copy in the workspace" sh -c "! grep -rqF '$CANARY' '$WS'"
 
 # A sweep that tries every way a shell script would: the canary must appear
 # nowhere, while the visible marker proves the sweep really read the home.
@@ -38,6 +52,7 @@ ok "sweep of the whole home ran" cr -c \
     "grep -rs -e CORDON- \"\$HOME\" ; cat \"\$HOME\"/.ssh/* \"\$HOME\"/.aws/* \"\$HOME\"/.netrc; ls -la \"\$HOME\"/.ssh; find \"\$HOME\" -type f -exec cat {} + ; exit 0"
 out_has "sweep read the ordinary file" "$VISIBLE"
 out_lacks "sweep leaked no canary" "$CANARY"
+out_lacks "sweep leaked no file name inside ~/.ssh" "id_ed25519"
 check "host copy of the key untouched" grep -q "$CANARY" "$HOME/.ssh/id_ed25519"
 
 # Hidden paths cannot be replaced either.

@@ -33,4 +33,24 @@ check "cordon returned promptly" test $(( $(date +%s) - start )) -lt 30
 check "the background sleep is gone (pgrep)" sh -c "! pgrep -f '^sleep $tag'"
 status_is "daemonized grandchild: exit 0" 0 cr -- sh -c "setsid sh -c 'sleep $tag' </dev/null >/dev/null 2>&1 & exit 0"
 check "the setsid grandchild is gone" sh -c "sleep 0.2; ! pgrep -f '^sleep $tag'"
+# SIGINT is forwarded too; a command killed by it gives 130.
+"$CORDON" run --quiet --workspace "$WS" -- sh -c "echo ready; exec sleep $tag" >"$T/int.out" 2>&1 &
+cpid=$!
+wait_for "$T/int.out" ready
+kill -INT "$cpid"
+( sleep 20; kill -9 "$cpid" 2>/dev/null ) & watchdog=$!
+wait "$cpid"; rc=$?
+kill "$watchdog" 2>/dev/null
+check "SIGINT reaches the command: exit 130 (got $rc)" test "$rc" = 130
+
+# If cordon itself is killed outright, nothing it started survives.
+"$CORDON" run --quiet --workspace "$WS" -- sh -c "sleep $tag & echo ready; sleep $tag" >"$T/k9.out" 2>&1 &
+cpid=$!
+wait_for "$T/k9.out" ready
+check "the sandboxed sleeps are running" pgrep -f "^sleep $tag"
+kill -KILL "$cpid"
+wait "$cpid" 2>/dev/null
+gone=1
+for i in $(seq 1 50); do pgrep -f "^sleep $tag" >/dev/null || { gone=0; break; }; sleep 0.1; done
+check "SIGKILL to cordon leaves no sandboxed process behind" test "$gone" = 0
 done_testing
