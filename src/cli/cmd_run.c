@@ -127,6 +127,10 @@ int cdn_cmd_run(int argc, char **argv)
             fprintf(stderr, " %s", c.policy->not_enforced.v[i]);
         fprintf(stderr, " (the sandbox has no network at all)\n");
     }
+    if (c.settings->enable_weaker_nested_sandbox)
+        fprintf(stderr, "cordon: %s: enableWeakerNestedSandbox is ignored: cordon has no weaker "
+                        "sandbox; it runs with every layer or not at all\n",
+                c.policy->source);
     ro.quiet = c.quiet;
     cdn_run_result_t res;
     if (cdn_sandbox_run(c.plan, &ro, &res, &err) < 0) {
