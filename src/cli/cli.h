@@ -49,6 +49,7 @@ enum {
     OPT_QUIET,
     OPT_JSON,
     OPT_NO_PTY,
+    OPT_WITHOUT_LANDLOCK,
     OPT_HELP,
 };
 

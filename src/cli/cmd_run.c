@@ -1,3 +1,4 @@
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
@@ -20,6 +21,8 @@ static const char run_usage[] =
     "  --setenv NAME=VALUE    set a variable inside (repeatable)\n"
     "  --allow-nested-userns  let the command create user namespaces\n"
     "  --no-pty               never give the command a private pseudo-terminal\n"
+    "  --without-landlock     run on a kernel without Landlock, with one layer less\n"
+    "                         (announced on stderr every time)\n"
     "  --quiet                no violations report on stderr\n"
     "  -c STRING              run STRING with /bin/sh -c\n"
     "\n"
@@ -74,6 +77,7 @@ int cdn_cmd_run(int argc, char **argv)
     static const struct option longopts[] = {
         CDN_COMMON_LONGOPTS,
         {"no-pty", no_argument, NULL, OPT_NO_PTY},
+        {"without-landlock", no_argument, NULL, OPT_WITHOUT_LANDLOCK},
         {NULL, 0, NULL, 0},
     };
     cdn_cli_common_t c = {0};
@@ -94,6 +98,10 @@ int cdn_cmd_run(int argc, char **argv)
         }
         if (opt == OPT_NO_PTY) {
             ro.force_no_pty = true;
+            continue;
+        }
+        if (opt == OPT_WITHOUT_LANDLOCK) {
+            ro.without_landlock = true;
             continue;
         }
         int r = cdn_cli_common_opt(&c, opt, optarg, &err);
@@ -126,6 +134,23 @@ int cdn_cmd_run(int argc, char **argv)
         for (size_t i = 0; i < c.policy->not_enforced.n; i++)
             fprintf(stderr, " %s", c.policy->not_enforced.v[i]);
         fprintf(stderr, " (the sandbox has no network at all)\n");
+    }
+    if (c.settings->enable_weaker_nested_sandbox)
+        fprintf(stderr, "cordon: %s: enableWeakerNestedSandbox is ignored: cordon has no weaker "
+                        "sandbox; it runs with every layer or not at all\n",
+                c.policy->source);
+    if (c.plan->landlock.abi <= 0) {
+        if (!ro.without_landlock) {
+            cdn_error(&err, EOPNOTSUPP, "this kernel has no Landlock: one of the sandbox's layers "
+                                        "is missing, so nothing was run");
+            cdn_error_hint(&err, "enable it (CONFIG_SECURITY_LANDLOCK and \"landlock\" in the "
+                                 "lsm= boot parameter), or accept a weaker sandbox with "
+                                 "--without-landlock");
+            rc = cdn_cli_fail(&err);
+            goto out;
+        }
+        fprintf(stderr, "cordon: WEAKER SANDBOX: running without Landlock (--without-landlock); "
+                        "the mount layer alone keeps the filesystem policy\n");
     }
     ro.quiet = c.quiet;
     cdn_run_result_t res;

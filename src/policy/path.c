@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "util/cleanup.h"
 
@@ -66,10 +67,21 @@ int cdn_path_resolve(const char *path, const char *home, const char *base, char 
         return cdn_error_usage(err, "path too long: %.80s...", path);
     lexical_clean(buf);
 
-    /* Resolve the longest existing prefix, keep the rest as written. */
+    /* Resolve the longest existing prefix, keep the rest as written.  The
+     * prefix is found with lstat (realpath() on a missing path walks and
+     * readlinks every component, once per try: most secret places do not
+     * exist, and this runs for every one of them at every start). */
     char head[PATH_MAX * 2];
     snprintf(head, sizeof head, "%s", buf);
     const char *tail = "";
+    struct stat st;
+    while (lstat(head, &st) < 0 && (errno == ENOENT || errno == ENOTDIR)) {
+        char *slash = strrchr(head, '/');
+        if (!slash || slash == head)
+            break;
+        *slash = '\0';
+        tail = buf + (slash - head) + 1;
+    }
     for (;;) {
         _cleanup_free_ char *real = realpath(head, NULL);
         if (real) {

@@ -12,6 +12,7 @@
 typedef struct cdn_run_opts {
     bool quiet;          /* no violations block on stderr */
     bool force_no_pty;   /* never allocate a pseudo-terminal */
+    bool without_landlock; /* explicitly accepted: the kernel has no Landlock */
 } cdn_run_opts_t;
 
 typedef struct cdn_run_result {

@@ -464,7 +464,9 @@ static int do_open(req_ctx_t *c, uint64_t id, int dirfd, const char *path, int f
             r = -EACCES;
             goto out;
         }
-        int fd = openat(t.parent, t.name, flags | O_NOFOLLOW | O_CLOEXEC, mode & ~umask_);
+        /* No setuid/setgid file is born here (see the chmod rules). */
+        int fd = openat(t.parent, t.name, flags | O_NOFOLLOW | O_CLOEXEC,
+                        mode & ~umask_ & ~(mode_t)(S_ISUID | S_ISGID));
         r = fd < 0 ? -errno : send_fd(c, id, fd, flags);
         if (r == -EROFS || r == -EACCES)
             report(c, "create", abs, NULL, -r, -1);
@@ -748,7 +750,8 @@ static int do_mknod(req_ctx_t *c, int dirfd, const char *path, mode_t mode, dev_
         r = -EACCES;
         goto out;
     }
-    r = mknodat(t.parent, t.name, mode & ~umask_, dev) < 0 ? -errno : 0;
+    r = mknodat(t.parent, t.name, mode & ~umask_ & ~(mode_t)(S_ISUID | S_ISGID), dev) < 0 ? -errno
+                                                                                       : 0;
 out:
     target_close(&t);
     return r;

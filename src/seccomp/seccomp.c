@@ -5,6 +5,7 @@
 #include <linux/netlink.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/stat.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -64,6 +65,7 @@ static const char WHY_NS[] = "would leave or rebuild the sandbox's namespaces";
 static const char WHY_TIME[] = "sets the host's clock";
 static const char WHY_TTY[] = "injects input into the controlling terminal outside the sandbox";
 static const char WHY_UNSHARE[] = "a new namespace would let the command rebuild mounts or networking; nested user namespaces are kernel attack surface";
+static const char WHY_SUID[] = "a setuid/setgid file left in the workspace runs with its owner's rights on the host";
 static const char WHY_CLONE[] = "same as unshare: namespaces created at clone time";
 
 #define DENY(name, why) { name, ACT_EPERM, WHEN_ALWAYS, COND_NONE, 0, 0, "", why }
@@ -155,6 +157,17 @@ static const rule_t rules[] = {
     { "socket", ACT_EAFNOSUPPORT, WHEN_ALWAYS, COND_NETLINK_PROTO, 0, 0,
       "domain == AF_NETLINK and protocol != NETLINK_ROUTE",
       "only route netlink (addresses, links) is needed by ordinary tools; audit, xfrm, netfilter... are not" },
+    /* A setuid or setgid file made in the workspace would run with the
+     * owner's rights on the host later (as root: root's).  The workspace is
+     * nosuid inside, but not outside. */
+    { "chmod", ACT_EPERM, WHEN_ALWAYS, COND_FLAG, 1, S_ISUID, "mode & S_ISUID", WHY_SUID },
+    { "chmod", ACT_EPERM, WHEN_ALWAYS, COND_FLAG, 1, S_ISGID, "mode & S_ISGID", WHY_SUID },
+    { "fchmod", ACT_EPERM, WHEN_ALWAYS, COND_FLAG, 1, S_ISUID, "mode & S_ISUID", WHY_SUID },
+    { "fchmod", ACT_EPERM, WHEN_ALWAYS, COND_FLAG, 1, S_ISGID, "mode & S_ISGID", WHY_SUID },
+    { "fchmodat", ACT_EPERM, WHEN_ALWAYS, COND_FLAG, 2, S_ISUID, "mode & S_ISUID", WHY_SUID },
+    { "fchmodat", ACT_EPERM, WHEN_ALWAYS, COND_FLAG, 2, S_ISGID, "mode & S_ISGID", WHY_SUID },
+    { "fchmodat2", ACT_EPERM, WHEN_ALWAYS, COND_FLAG, 2, S_ISUID, "mode & S_ISUID", WHY_SUID },
+    { "fchmodat2", ACT_EPERM, WHEN_ALWAYS, COND_FLAG, 2, S_ISGID, "mode & S_ISGID", WHY_SUID },
     /* ptrace is allowed on purpose: the pid namespace holds only the
      * sandbox's processes, and Landlock refuses tracing across domains. */
     { "openat2", ACT_ENOSYS, WHEN_NOTIFY, COND_NONE, 0, 0, "",
