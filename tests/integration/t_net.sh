@@ -49,6 +49,23 @@ denied "allowUnixSockets: /tmp socket still unreachable" "ECONNREFUSED|ENOENT|EA
 denied "allowUnixSockets: workspace socket still unreachable" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" \
     cr --settings "$T/allow-sock.json" -- "$PROBE" connect-unix "${socks[2]}"
 
+# $XDG_RUNTIME_DIR (where session buses and agents live) and, as root, /run.
+export XDG_RUNTIME_DIR="$T/xdg-runtime"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+bg "$PROBE" listen-unix "$XDG_RUNTIME_DIR/bus" >"$T/xdg.out"
+wait_for "$T/xdg.out" ready
+allowed "host reaches \$XDG_RUNTIME_DIR/bus (twin)" "$PROBE" connect-unix "$XDG_RUNTIME_DIR/bus"
+denied "\$XDG_RUNTIME_DIR/bus unreachable" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" cr -- "$PROBE" connect-unix "$XDG_RUNTIME_DIR/bus"
+if is_root; then
+    runsock=/run/cordon-test-$$-$RANDOM.sock
+    at_exit "rm -f $runsock"
+    bg "$PROBE" listen-unix "$runsock" >"$T/run.out"
+    wait_for "$T/run.out" ready
+    allowed "host reaches $runsock (twin)" "$PROBE" connect-unix "$runsock"
+    denied "socket in /run unreachable (root)" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" cr -- "$PROBE" connect-unix "$runsock"
+    denied "socket via /var/run unreachable (root)" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" cr -- "$PROBE" connect-unix "/var/run/${runsock#/run/}"
+fi
+
 # Abstract sockets.
 abs="cordon-test-$$-$RANDOM"
 bg "$PROBE" listen-abstract "$abs" >"$T/abs.out"
