@@ -7,7 +7,7 @@
 #   FUZZ_SECONDS=20 (per target)   CI_USER=cordon-ci
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 CI_USER=${CI_USER:-cordon-ci}
 LOGS=$(mktemp -d /tmp/cordon-check.XXXXXX)
