@@ -66,6 +66,21 @@ if is_root; then
     denied "socket via /var/run unreachable (root)" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" cr -- "$PROBE" connect-unix "/var/run/${runsock#/run/}"
 fi
 
+# Another user's socket in a directory only that user can enter: cordon must
+# still start (the sandbox cannot reach it either), not fail with 125.
+if is_root && id nobody >/dev/null 2>&1; then
+    other="$T/other-user"
+    mkdir -p "$other" && chown nobody "$other" && chmod 700 "$other"
+    bg setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$PROBE" listen-unix "$other/S.agent" >"$T/other.out"
+    other_pid=$LAST_BG
+    wait_for "$T/other.out" ready
+    check "another user's listener is up" grep -q ready "$T/other.out"
+    allowed "cordon runs beside another user's private socket (root)" cr -- "$PROBE" write "$WS/beside-other"
+    denied "another user's private socket unreachable (root)" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" \
+        cr -- "$PROBE" connect-unix "$other/S.agent"
+    kill "$other_pid" 2>/dev/null; wait "$other_pid" 2>/dev/null
+fi
+
 # Abstract sockets.
 abs="cordon-test-$$-$RANDOM"
 bg "$PROBE" listen-abstract "$abs" >"$T/abs.out"
