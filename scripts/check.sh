@@ -64,10 +64,11 @@ unit() { # unit NAME DIR
 fuzz() {
     note "fuzz targets (${FUZZ_SECONDS}s each)"
     local t name corpus work n=0
-    for t in build-fuzz/fuzz-*; do
+    for t in build-fuzz/tests/fuzz/fuzz-*; do
         [ -x "$t" ] || continue
         n=$((n + 1))
-        name=${t#build-fuzz/fuzz-}
+        [ -f "$t" ] || continue
+        name=${t#build-fuzz/tests/fuzz/fuzz-}
         work=$LOGS/corpus-$name
         mkdir -p "$work"
         corpus=()
@@ -84,7 +85,7 @@ fuzz() {
             step_fail "fuzz $name" "$LOGS/fuzz-$name.log"
         fi
     done
-    [ "$n" -gt 0 ] || echo "check.sh: no fuzz targets built (none defined)"
+    if [ "$n" -eq 0 ]; then step_fail "fuzz: no target was built" "$LOGS"; fi
 }
 
 integration() { # integration LABEL LOG CMD...
