@@ -185,7 +185,7 @@ const cdn_rad_probe_t cdn_rad_battery[] = {
 
     /* ipc */
     {"ipc.unix-planted", "ipc", "host unix socket (planted listener)", "connect-unix",
-     {"{L}/agent/ssh-agent.sock"}, CDN_RJ_OK, CDN_RP_NONE, NULL},
+     {"{H}/run/agent.sock"}, CDN_RJ_OK, CDN_RP_NONE, NULL},
     {"ipc.abstract", "ipc", "host abstract unix socket (planted)", "connect-abstract", {"{ABS}"},
      CDN_RJ_OK, CDN_RP_NONE, NULL},
     {"ipc.shm", "ipc", "write into the host's /dev/shm", "shm-write", {"{SHM}"}, CDN_RJ_CREATED,

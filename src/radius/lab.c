@@ -4,7 +4,8 @@
  * Layout (all under one fresh directory, removed at the end):
  *   home/      HOME for the run: a canary in each credential place, rc files
  *   outside/   files outside the workspace (write and hard-link targets)
- *   agent/     the planted unix listener (also $SSH_AUTH_SOCK)
+ *   home/run/agent.sock  the planted unix listener (also $SSH_AUTH_SOCK; a
+ *              settings file can name it as ~/run/agent.sock)
  *   bin/       a copy of cordon-probe, visible in any sandbox
  *   ws/        the workspace, unless --workspace names one
  * plus a fresh folder inside the workspace ({A}: a nested git repository,
@@ -146,7 +147,7 @@ static int start_helpers(lab_t *l, cdn_error_t *err)
 {
     char *noenv[] = {NULL};
     json_t *j = NULL;
-    _cleanup_free_ char *agent = path_join(l->dir, "agent/ssh-agent.sock");
+    _cleanup_free_ char *agent = path_join(l->home, "run/agent.sock");
     _cleanup_free_ char *gpg = path_join(l->home, ".gnupg/S.gpg-agent");
     if (!agent || !gpg)
         return cdn_error(err, ENOMEM, "out of memory");
@@ -246,7 +247,7 @@ static int plant(lab_t *l, cdn_error_t *err)
             return -1;
     }
     _cleanup_free_ char *outdir = path_join(l->dir, "outside");
-    _cleanup_free_ char *agentdir = path_join(l->dir, "agent");
+    _cleanup_free_ char *agentdir = path_join(l->home, "run");
     if (!outdir || !agentdir || cdn_rad_mkdir_p(agentdir, 0755, err) < 0)
         return -1;
     chmod(outdir, 0777); /* so a failed write is the sandbox's doing, not the mode's */
@@ -423,7 +424,7 @@ static int build_env(lab_t *l, cdn_error_t *err)
             goto fail;
     }
     if (cdn_strv_addf(&keep, err, "HOME=%s", l->home) < 0 ||
-        cdn_strv_addf(&keep, err, "SSH_AUTH_SOCK=%s/agent/ssh-agent.sock", l->dir) < 0)
+        cdn_strv_addf(&keep, err, "SSH_AUTH_SOCK=%s/run/agent.sock", l->home) < 0)
         goto fail;
     for (size_t i = 0; i < l->env.n; i++)
         if (cdn_strv_add(&keep, l->env.v[i], err) < 0)
