@@ -150,7 +150,7 @@ int cdn_cmd_radius(int argc, char **argv)
     cdn_radius_t *r = NULL;
     int opt, rc = CDN_EXIT_USAGE;
     optind = 1;
-    while ((opt = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (opt) {
         case OPT_HELP:
         case 'h':

@@ -15,7 +15,7 @@
 #include "util/cleanup.h"
 
 #define CHART 520
-#define RADIUS 180.0
+#define RADIUS 160.0
 #define COLOR_REACHED "#d62728"
 #define COLOR_CONTAINED "#2ca02c"
 #define COLOR_NA "#c7c7c7"
@@ -98,9 +98,10 @@ static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top)
         double lx = cx + lr * sin(2 * M_PI * am), ly = cy - lr * cos(2 * M_PI * am);
         const char *anchor = fabs(lx - cx) < 20 ? "middle" : lx > cx ? "start" : "end";
         fprintf(f,
-                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" dominant-baseline=\"middle\" "
-                "font-size=\"14\" fill=\"#222222\">%s %zu/%zu</text>\n",
-                lx, ly, anchor, cats[k], c.reached, app);
+                "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"%s\" font-size=\"13\" "
+                "fill=\"#222222\"><tspan x=\"%.1f\">%s</tspan><tspan x=\"%.1f\" "
+                "dy=\"15\">%zu/%zu</tspan></text>\n",
+                lx, ly - 4, anchor, lx, cats[k], lx, c.reached, app);
     }
     cdn_rad_count_t t = cdn_radius_count(r, NULL);
     fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"54\" fill=\"#ffffff\"/>\n", cx, cy);
