@@ -59,7 +59,7 @@ static void wedge(FILE *f, double cx, double cy, double a0, double a1, const cha
             cy, x0, y0, RADIUS, RADIUS, a1 - a0 > 0.5 ? 1 : 0, x1, y1, color);
 }
 
-static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top)
+static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top, const char *tag)
 {
     const char *cats[64];
     size_t nc = 0;
@@ -74,6 +74,9 @@ static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top)
             "viewBox=\"0 0 %d %d\" style=\"position:absolute;left:0;top:%dpx\" role=\"img\">\n",
             id, CHART, CHART, CHART, CHART, top);
     fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", CHART, CHART);
+    if (tag)
+        fprintf(f, "<text x=\"12\" y=\"28\" font-size=\"22\" font-weight=\"bold\" "
+                   "fill=\"#222222\">%s</text>\n", tag);
     for (size_t k = 0; k < nc; k++) {
         cdn_rad_count_t c = cdn_radius_count(r, cats[k]);
         double a0 = (double)k / (double)nc, a1 = (double)(k + 1) / (double)nc;
@@ -115,10 +118,10 @@ static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top)
             cx, cy + 16, t.reached, t.reached + t.contained);
 }
 
-static void table(FILE *f, const cdn_radius_t *r)
+static void table(FILE *f, const cdn_radius_t *r, const char *tag)
 {
     cdn_rad_count_t t = cdn_radius_count(r, NULL);
-    fprintf(f, "<h2>");
+    fprintf(f, "<h2>%s", tag ? tag : "");
     esc(f, r->label);
     fprintf(f, "</h2>\n<p class=\"meta\">kernel ");
     esc(f, r->kernel);
@@ -178,18 +181,18 @@ int cdn_radius_write_html(const cdn_radius_t *a, const cdn_radius_t *b, const ch
                "vertical-align:middle;border:1px solid #888}\n"
                "</style></head><body>\n",
             CHART + 20);
-    chart(f, a, "radius-a", 0);
+    chart(f, a, "radius-a", 0, b ? "A" : NULL);
     if (b)
-        chart(f, b, "radius-b", CHART);
+        chart(f, b, "radius-b", CHART, "B");
     fprintf(f, "<div class=\"main\">\n<h1>cordon radius: what a command in this sandbox could "
                "still reach</h1>\n");
     fprintf(f, "<p class=\"key\">chart: one sector per category;<span style=\"background:#f6caca\">"
                "</span>reached<span style=\"background:#cdeccd\"></span>contained"
                "<span style=\"background:#e6e6e6\"></span>nothing applicable%s</p>\n",
             b ? " (top: A, below: B)" : "");
-    table(f, a);
+    table(f, a, b ? "A: " : NULL);
     if (b)
-        table(f, b);
+        table(f, b, "B: ");
     fprintf(f, "</div>\n</body></html>\n");
     if (fflush(f) != 0 || ferror(f))
         return cdn_error(err, errno, "writing %s", path);

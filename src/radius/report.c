@@ -137,11 +137,11 @@ void cdn_radius_print(const cdn_radius_t *r, const cdn_strv_t *required, FILE *f
             const cdn_rad_result_t *x = &r->v[i];
             if (strcmp(x->category, cats[k]))
                 continue;
-            fprintf(f, "  %-9s %-32s %s\n", x->verdict == CDN_RAD_REACHED     ? "REACHED"
+            fprintf(f, "  %-9s %-36s %s\n", x->verdict == CDN_RAD_REACHED     ? "REACHED"
                                             : x->verdict == CDN_RAD_CONTAINED ? "contained"
                                                                               : "n/a",
                     x->id, x->description);
-            fprintf(f, "  %-9s %-32s   %s\n", "", "", x->evidence);
+            fprintf(f, "  %-9s %-36s   %s\n", "", "", x->evidence);
         }
     }
     fputc('\n', f);
@@ -189,7 +189,7 @@ void cdn_radius_print_compare(const cdn_radius_t *a, const cdn_radius_t *b, FILE
                 const cdn_rad_result_t *xa = find(a, x->id), *xb = find(b, x->id);
                 bool diff = !xa || !xb || xa->verdict != xb->verdict;
                 differ += diff;
-                fprintf(f, "  %s %-32s %-10s %-10s\n", diff ? "*" : " ", x->id,
+                fprintf(f, "  %s %-36s %-10s %-10s\n", diff ? "*" : " ", x->id,
                         short_verdict(xa), short_verdict(xb));
             }
     }
