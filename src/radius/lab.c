@@ -41,6 +41,16 @@ extern char **environ;
 #define RUN_TIMEOUT_MS 180000
 #define OUTPUT_MAX (4 << 20)
 
+/* Set by SIGINT, SIGTERM or SIGHUP during a run: stop the battery, then
+ * clean up as usual, so an interrupted run leaves no canary behind. */
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    interrupted = 1;
+}
+
 typedef struct lab {
     char *dir, *home, *ws, *area, *probe, *tsv;
     char token[17], unique[17];
@@ -486,19 +496,27 @@ static int run_capture(lab_t *l, char *const argv[], char **out, int *status, cd
         _exit(127);
     }
     close(p[1]);
+    setpgid(pid, pid); /* also here: no window in which a kill misses it */
     size_t cap = 65536, len = 0;
     char *buf = malloc(cap);
     struct timespec t0;
     clock_gettime(CLOCK_MONOTONIC, &t0);
-    bool timed_out = false;
+    bool timed_out = false, stopped = false;
     while (buf) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
         long left = RUN_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
                                       (now.tv_nsec - t0.tv_nsec) / 1000000);
         struct pollfd pf = {.fd = p[0], .events = POLLIN};
-        if (left <= 0 || poll(&pf, 1, (int)left) == 0) {
+        int pr = left <= 0 ? 0 : poll(&pf, 1, (int)left);
+        if (pr == 0) {
             timed_out = true;
+            break;
+        }
+        if (pr < 0) {
+            if (errno == EINTR && !interrupted)
+                continue;
+            stopped = true;
             break;
         }
         if (len + 4096 > cap) {
@@ -521,7 +539,7 @@ static int run_capture(lab_t *l, char *const argv[], char **out, int *status, cd
         len += (size_t)n;
     }
     close(p[0]);
-    if (timed_out)
+    if (timed_out || stopped)
         kill(-pid, SIGKILL);
     int st = 0;
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
@@ -529,8 +547,10 @@ static int run_capture(lab_t *l, char *const argv[], char **out, int *status, cd
     if (!buf)
         return cdn_error(err, ENOMEM, "out of memory");
     buf[len] = '\0';
-    if (timed_out) {
+    if (timed_out || stopped) {
         free(buf);
+        if (stopped)
+            return cdn_error(err, 0, "interrupted: the canaries were removed");
         return cdn_error(err, ETIMEDOUT, "the battery did not finish in %d s", RUN_TIMEOUT_MS / 1000);
     }
     *out = buf;
@@ -652,6 +672,12 @@ int cdn_radius_run(const cdn_rad_opts_t *o, cdn_radius_t **out, cdn_error_t *err
 {
     lab_t l = {0};
     int rc = -1;
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    struct sigaction old[3], sa = {.sa_handler = on_signal};
+    sigemptyset(&sa.sa_mask);
+    interrupted = 0;
+    for (size_t i = 0; i < 3; i++)
+        sigaction(sigs[i], &sa, &old[i]);
     _cleanup_free_ char *output = NULL;
     cdn_radius_t *r = NULL;
     if (cdn_rad_token(l.token, sizeof l.token, err) < 0 ||
@@ -663,6 +689,10 @@ int cdn_radius_run(const cdn_rad_opts_t *o, cdn_radius_t **out, cdn_error_t *err
     if (make_dirs(&l, o, err) < 0 || set_vars(&l) < 0 || plant(&l, err) < 0 ||
         start_helpers(&l, err) < 0 || build_env(&l, err) < 0 || write_battery(&l, o, err) < 0)
         goto out;
+    if (interrupted) {
+        cdn_error(err, 0, "interrupted: the canaries were removed");
+        goto out;
+    }
     if (run_battery(&l, o, &output, err) < 0)
         goto out;
     r = calloc(1, sizeof *r);
@@ -680,5 +710,7 @@ out:
             cdn_rad_cleanup_probe(&cdn_rad_battery[i], &l.ps[i], l.dir);
     lab_free(&l, o->keep_lab);
     cdn_radius_free(r);
+    for (size_t i = 0; i < 3; i++)
+        sigaction(sigs[i], &old[i], NULL);
     return rc;
 }
