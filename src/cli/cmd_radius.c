@@ -66,9 +66,10 @@ static int parse_required(const char *arg, cdn_strv_t *out, cdn_error_t *err)
         for (size_t i = 0; cdn_rad_categories[i]; i++)
             known |= !strcmp(c, cdn_rad_categories[i]);
         if (!known)
-            return cdn_error_usage(err, "--required: unknown category '%s' (known: secrets "
-                                        "filesystem processes network ipc kernel devices "
-                                        "resources)",
+            return cdn_error_usage(err,
+                                   "--required: unknown category '%s' (known: secrets "
+                                   "filesystem processes network ipc kernel devices "
+                                   "resources)",
                                    c);
         if (!cdn_strv_contains(out, c) && cdn_strv_add(out, c, err) < 0)
             return -1;

@@ -9,7 +9,7 @@
  *   {HOSTIP} {HOSTTCP} planted listener on the host's first non-loopback address
  *   {NS} the resolver when it is not loopback  {NSLO} the resolver when it is
  *   {PATHDIR} the first folder on $PATH the user can write to
- *   {BLK} a block device   {SSHSOCK} the user's real ssh agent   {BUS} the user's D-Bus
+ *   {BLK} a block device   {SSHSOCK} {GPGSOCK} the user's real agents   {BUS} the user's D-Bus
  *
  * Network probes never send a packet to a real outside address: a UDP
  * connect() only looks up the route ("could a packet leave?"), and the only
@@ -26,6 +26,8 @@ const char *const cdn_rad_categories[] = {
 
 const char *const cdn_rad_default_required[] = {"secrets", "filesystem", "processes", "ipc", NULL};
 
+/* The battery reads as a table, one probe per entry: */
+/* clang-format off */
 #define SECRET_FILE(id_, path_, what_)                                                        \
     {"secrets." id_, "secrets", what_, "read-match", {"{H}/" path_, "{RT}"}, CDN_RJ_MATCH,     \
      CDN_RP_NONE, NULL}
@@ -80,6 +82,8 @@ const cdn_rad_probe_t cdn_rad_battery[] = {
      "connect-unix", {"{H}/.gnupg/S.gpg-agent"}, CDN_RJ_OK, CDN_RP_NONE, NULL},
     {"secrets.host-ssh-agent", "secrets", "the user's real ssh agent (connect only)",
      "connect-unix", {"{SSHSOCK}"}, CDN_RJ_OK, CDN_RP_EXISTS, "{SSHSOCK}"},
+    {"secrets.host-gpg-agent", "secrets", "the user's real gpg agent (connect only)",
+     "connect-unix", {"{GPGSOCK}"}, CDN_RJ_OK, CDN_RP_EXISTS, "{GPGSOCK}"},
     {"secrets.shadow", "secrets", "/etc/shadow (root's secret; length read, never content)",
      "read", {"/etc/shadow"}, CDN_RJ_OK, CDN_RP_READABLE, "/etc/shadow"},
     {"secrets.root-home", "secrets", "list /root (root's home)", "list", {"/root"}, CDN_RJ_OK,
@@ -225,6 +229,8 @@ const cdn_rad_probe_t cdn_rad_battery[] = {
     {"resources.memory", "resources", "memory exhaustion (limit configured?)", "limits", {NULL},
      CDN_RJ_MEMORY, CDN_RP_NONE, NULL},
 };
+
+/* clang-format on */
 
 const size_t cdn_rad_battery_len = sizeof cdn_rad_battery / sizeof cdn_rad_battery[0];
 

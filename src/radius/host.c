@@ -49,7 +49,8 @@ int cdn_rad_write_file(const char *path, const char *content, mode_t mode, cdn_e
         if (cdn_rad_mkdir_p(dir, 0700, err) < 0)
             return -1;
     }
-    _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
+    _cleanup_close_ int fd =
+        open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, mode);
     if (fd < 0)
         return cdn_error(err, errno, "creating %s", path);
     size_t len = strlen(content);

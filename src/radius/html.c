@@ -54,9 +54,8 @@ static void wedge(FILE *f, double cx, double cy, double a0, double a1, const cha
                 color);
         return;
     }
-    fprintf(f,
-            "<path d=\"M%.2f %.2f L%.2f %.2f A%.1f %.1f 0 %d 1 %.2f %.2f Z\" fill=\"%s\"/>\n", cx,
-            cy, x0, y0, RADIUS, RADIUS, a1 - a0 > 0.5 ? 1 : 0, x1, y1, color);
+    fprintf(f, "<path d=\"M%.2f %.2f L%.2f %.2f A%.1f %.1f 0 %d 1 %.2f %.2f Z\" fill=\"%s\"/>\n",
+            cx, cy, x0, y0, RADIUS, RADIUS, a1 - a0 > 0.5 ? 1 : 0, x1, y1, color);
 }
 
 static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top, const char *tag)
@@ -75,8 +74,10 @@ static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top, const
             id, CHART, CHART, CHART, CHART, top);
     fprintf(f, "<rect width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", CHART, CHART);
     if (tag)
-        fprintf(f, "<text x=\"12\" y=\"28\" font-size=\"22\" font-weight=\"bold\" "
-                   "fill=\"#222222\">%s</text>\n", tag);
+        fprintf(f,
+                "<text x=\"12\" y=\"28\" font-size=\"22\" font-weight=\"bold\" "
+                "fill=\"#222222\">%s</text>\n",
+                tag);
     for (size_t k = 0; k < nc; k++) {
         cdn_rad_count_t c = cdn_radius_count(r, cats[k]);
         double a0 = (double)k / (double)nc, a1 = (double)(k + 1) / (double)nc;
@@ -164,31 +165,33 @@ int cdn_radius_write_html(const cdn_radius_t *a, const cdn_radius_t *b, const ch
     _cleanup_fclose_ FILE *f = fopen(path, "we");
     if (!f)
         return cdn_error(err, errno, "creating %s", path);
-    fprintf(f, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
-               "<title>cordon radius</title>\n<style>\n"
-               "body{margin:0;font-family:sans-serif;color:#222;background:#fff}\n"
-               ".main{margin-left:%dpx;padding:12px 16px 24px 0;max-width:900px}\n"
-               "h1{font-size:20px;margin:8px 0}h2{font-size:17px;margin:18px 0 4px}\n"
-               ".meta{color:#555;font-size:12px;margin:2px 0}.sum{font-weight:bold}\n"
-               "table{border-collapse:collapse;font-size:12px;width:100%%}\n"
-               "th{text-align:left;background:#eef;padding:4px}td{border-top:1px solid #ddd;"
-               "padding:3px 4px;vertical-align:top}\n"
-               ".ev{color:#444;word-break:break-word}\n"
-               ".b{display:inline-block;padding:1px 5px;border-radius:3px;white-space:nowrap}\n"
-               ".b.r{background:#f6caca;color:#7a0000}.b.c{background:#cdeccd;color:#0b4d0b}"
-               ".b.n{background:#e6e6e6;color:#555}\n"
-               ".key span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;"
-               "vertical-align:middle;border:1px solid #888}\n"
-               "</style></head><body>\n",
+    fprintf(f,
+            "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n"
+            "<title>cordon radius</title>\n<style>\n"
+            "body{margin:0;font-family:sans-serif;color:#222;background:#fff}\n"
+            ".main{margin-left:%dpx;padding:12px 16px 24px 0;max-width:900px}\n"
+            "h1{font-size:20px;margin:8px 0}h2{font-size:17px;margin:18px 0 4px}\n"
+            ".meta{color:#555;font-size:12px;margin:2px 0}.sum{font-weight:bold}\n"
+            "table{border-collapse:collapse;font-size:12px;width:100%%}\n"
+            "th{text-align:left;background:#eef;padding:4px}td{border-top:1px solid #ddd;"
+            "padding:3px 4px;vertical-align:top}\n"
+            ".ev{color:#444;word-break:break-word}\n"
+            ".b{display:inline-block;padding:1px 5px;border-radius:3px;white-space:nowrap}\n"
+            ".b.r{background:#f6caca;color:#7a0000}.b.c{background:#cdeccd;color:#0b4d0b}"
+            ".b.n{background:#e6e6e6;color:#555}\n"
+            ".key span{display:inline-block;width:12px;height:12px;margin:0 4px 0 12px;"
+            "vertical-align:middle;border:1px solid #888}\n"
+            "</style></head><body>\n",
             CHART + 20);
     chart(f, a, "radius-a", 0, b ? "A" : NULL);
     if (b)
         chart(f, b, "radius-b", CHART, "B");
     fprintf(f, "<div class=\"main\">\n<h1>cordon radius: what a command in this sandbox could "
                "still reach</h1>\n");
-    fprintf(f, "<p class=\"key\">chart: one sector per category;<span style=\"background:#f6caca\">"
-               "</span>reached<span style=\"background:#cdeccd\"></span>contained"
-               "<span style=\"background:#e6e6e6\"></span>nothing applicable%s</p>\n",
+    fprintf(f,
+            "<p class=\"key\">chart: one sector per category;<span style=\"background:#f6caca\">"
+            "</span>reached<span style=\"background:#cdeccd\"></span>contained"
+            "<span style=\"background:#e6e6e6\"></span>nothing applicable%s</p>\n",
             b ? " (top: A, below: B)" : "");
     table(f, a, b ? "A: " : NULL);
     if (b)

@@ -136,8 +136,8 @@ static void probe_words(json_t *j, char *buf, size_t n)
         snprintf(buf, n, "%s%s%s", d ? d : "ok", t && *t ? " " : "", t && *t ? t : "");
 }
 
-static cdn_rad_verdict_t judge_one(const cdn_rad_probe_t *p, const cdn_rad_pstate_t *ps,
-                                   json_t *j, char *ev, size_t n)
+static cdn_rad_verdict_t judge_one(const cdn_rad_probe_t *p, const cdn_rad_pstate_t *ps, json_t *j,
+                                   char *ev, size_t n)
 {
     char words[300];
     probe_words(j, words, sizeof words);
@@ -168,8 +168,8 @@ static cdn_rad_verdict_t judge_one(const cdn_rad_probe_t *p, const cdn_rad_pstat
     case CDN_RJ_CHANGED: {
         bool now = lstat(hp, &st) == 0;
         if (now && st.st_size != ps->size) {
-            snprintf(ev, n, "changed on the host: %s (%lld -> %lld bytes)", hp,
-                     (long long)ps->size, (long long)st.st_size);
+            snprintf(ev, n, "changed on the host: %s (%lld -> %lld bytes)", hp, (long long)ps->size,
+                     (long long)st.st_size);
             return CDN_RAD_REACHED;
         }
         snprintf(ev, n, "%s%s", words, ok ? " (inside only: the host file is unchanged)" : "");
@@ -185,7 +185,7 @@ static cdn_rad_verdict_t judge_one(const cdn_rad_probe_t *p, const cdn_rad_pstat
     case CDN_RJ_KERNEL: {
         /* Refused by a permission check or a filter; any other answer means
          * the kernel went on to look at the arguments. */
-        static const char *const refused[] = {"EPERM", "EACCES", "ENOSYS", "EAFNOSUPPORT",
+        static const char *const refused[] = {"EPERM",           "EACCES", "ENOSYS", "EAFNOSUPPORT",
                                               "EPROTONOSUPPORT", "ENOSPC", "EUSERS", NULL};
         const char *e = json_string_value(json_object_get(j, "errno"));
         snprintf(ev, n, "%s", words);
@@ -209,8 +209,10 @@ static cdn_rad_verdict_t judge_one(const cdn_rad_probe_t *p, const cdn_rad_pstat
             snprintf(ev, n, "RLIMIT_NPROC = %lld (host: %lld)", np, hn);
             return CDN_RAD_CONTAINED;
         }
-        snprintf(ev, n, "no process limit set by the sandbox (RLIMIT_NPROC %lld, pids.max %s): "
-                        "exhaustion not attempted", np, pm == -1 ? "max" : "unknown");
+        snprintf(ev, n,
+                 "no process limit set by the sandbox (RLIMIT_NPROC %lld, pids.max %s): "
+                 "exhaustion not attempted",
+                 np, pm == -1 ? "max" : "unknown");
         return CDN_RAD_NA;
     }
     case CDN_RJ_MEMORY: {

@@ -8,10 +8,10 @@
 
 /* What the lab knows of one probe before the run. */
 typedef struct cdn_rad_pstate {
-    char *args[4];  /* expanded */
-    char *host;     /* expanded host path (the judge's or the precondition's) */
-    char *na_why;   /* set: not applicable, for this reason */
-    bool existed;   /* the judged path, before the run */
+    char *args[4]; /* expanded */
+    char *host;    /* expanded host path (the judge's or the precondition's) */
+    char *na_why;  /* set: not applicable, for this reason */
+    bool existed;  /* the judged path, before the run */
     off_t size;
 } cdn_rad_pstate_t;
 

@@ -56,7 +56,7 @@ typedef struct lab {
     char token[17], unique[17];
     char canary[48], rcanary[48];
     char shm[64], abs[64], tcp[8], hosttcp[8], pid[16];
-    char *hostip, *ns, *nslo, *pathdir, *blk, *sshsock, *bus;
+    char *hostip, *ns, *nslo, *pathdir, *blk, *sshsock, *gpgsock, *bus;
     pid_t helpers[MAX_HELPERS];
     size_t n_helpers;
     cdn_rad_var_t vars[24];
@@ -372,6 +372,7 @@ static void lab_free(lab_t *l, bool keep)
     free(l->pathdir);
     free(l->blk);
     free(l->sshsock);
+    free(l->gpgsock);
     free(l->bus);
     cdn_strv_free(&l->env);
 }
@@ -390,6 +391,11 @@ static int set_vars(lab_t *l)
     const char *ssh = getenv("SSH_AUTH_SOCK");
     l->sshsock = ssh && ssh[0] == '/' ? strdup(ssh) : NULL;
     l->bus = cdn_rad_session_bus();
+    const char *xdg = getenv("XDG_RUNTIME_DIR");
+    if (xdg && xdg[0] == '/')
+        l->gpgsock = path_join(xdg, "gnupg/S.gpg-agent");
+    else if (asprintf(&l->gpgsock, "/run/user/%u/gnupg/S.gpg-agent", (unsigned)getuid()) < 0)
+        l->gpgsock = NULL;
     for (size_t i = 0; l->canary[i]; i++)
         l->rcanary[i] = l->canary[strlen(l->canary) - 1 - i];
     l->rcanary[strlen(l->canary)] = '\0';
@@ -405,12 +411,14 @@ static int set_vars(lab_t *l)
     lab_var(l, "ABS", l->abs, NULL);
     lab_var(l, "HOSTIP", l->hostip, "the host has no non-loopback IPv4 address");
     lab_var(l, "HOSTTCP", l->hostip ? l->hosttcp : NULL, "the host has no non-loopback address");
-    lab_var(l, "NS", l->ns, l->nslo ? "the resolver is on loopback (see network.dns-stub)"
-                                    : "no nameserver in /etc/resolv.conf");
+    lab_var(l, "NS", l->ns,
+            l->nslo ? "the resolver is on loopback (see network.dns-stub)"
+                    : "no nameserver in /etc/resolv.conf");
     lab_var(l, "NSLO", l->nslo, "the resolver is not a local stub (see network.dns)");
     lab_var(l, "PATHDIR", l->pathdir, "no folder on $PATH is writable by this user");
     lab_var(l, "BLK", l->blk, "no block device on this host");
     lab_var(l, "SSHSOCK", l->sshsock, "no ssh agent ($SSH_AUTH_SOCK unset)");
+    lab_var(l, "GPGSOCK", l->gpgsock, "no runtime directory for a gpg agent");
     lab_var(l, "BUS", l->bus, "no session bus");
     return 0;
 }
@@ -420,8 +428,8 @@ static int set_vars(lab_t *l)
 static int build_env(lab_t *l, cdn_error_t *err)
 {
     cdn_strv_t keep = {0};
-    static const char *const drop[] = {"HOME=", "SSH_AUTH_SOCK=", "XDG_CONFIG_HOME=",
-                                       "CORDON_RADIUS_CANARY="};
+    static const char *const drop[] = {
+        "HOME=", "SSH_AUTH_SOCK=", "XDG_CONFIG_HOME=", "CORDON_RADIUS_CANARY="};
     for (char **e = environ; *e; e++) {
         bool skip = false;
         for (size_t i = 0; i < CDN_ARRAY_SIZE(drop); i++)
@@ -456,8 +464,8 @@ static int write_battery(lab_t *l, const cdn_rad_opts_t *o, cdn_error_t *err)
     if (!f)
         return cdn_error(err, errno, "creating %s", l->tsv);
     for (size_t i = 0; i < cdn_rad_battery_len; i++) {
-        if (cdn_rad_prepare(&cdn_rad_battery[i], l->vars, l->n_vars, o->ws_mode, &l->ps[i],
-                            err) < 0)
+        if (cdn_rad_prepare(&cdn_rad_battery[i], l->vars, l->n_vars, o->ws_mode, &l->ps[i], err) <
+            0)
             return -1;
         if (l->ps[i].na_why)
             continue;
@@ -505,8 +513,8 @@ static int run_capture(lab_t *l, char *const argv[], char **out, int *status, cd
     while (buf) {
         struct timespec now;
         clock_gettime(CLOCK_MONOTONIC, &now);
-        long left = RUN_TIMEOUT_MS - ((now.tv_sec - t0.tv_sec) * 1000 +
-                                      (now.tv_nsec - t0.tv_nsec) / 1000000);
+        long left = RUN_TIMEOUT_MS -
+                    ((now.tv_sec - t0.tv_sec) * 1000 + (now.tv_nsec - t0.tv_nsec) / 1000000);
         struct pollfd pf = {.fd = p[0], .events = POLLIN};
         int pr = left <= 0 ? 0 : poll(&pf, 1, (int)left);
         if (pr == 0) {
@@ -551,7 +559,8 @@ static int run_capture(lab_t *l, char *const argv[], char **out, int *status, cd
         free(buf);
         if (stopped)
             return cdn_error(err, 0, "interrupted: the canaries were removed");
-        return cdn_error(err, ETIMEDOUT, "the battery did not finish in %d s", RUN_TIMEOUT_MS / 1000);
+        return cdn_error(err, ETIMEDOUT, "the battery did not finish in %d s",
+                         RUN_TIMEOUT_MS / 1000);
     }
     *out = buf;
     *status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
@@ -627,8 +636,10 @@ static int run_battery(lab_t *l, const cdn_rad_opts_t *o, char **out, cdn_error_
     if (!strchr(*out, '{')) {
         free(*out);
         *out = NULL;
-        return cdn_error(err, 0, "the battery printed nothing (exit status %d): the probe did "
-                                 "not run", status);
+        return cdn_error(err, 0,
+                         "the battery printed nothing (exit status %d): the probe did "
+                         "not run",
+                         status);
     }
     return 0;
 }
@@ -655,7 +666,8 @@ static int fill_header(cdn_radius_t *r, const cdn_rad_opts_t *o, const lab_t *l)
     else if (o->mode == CDN_RAD_WRAP) {
         if (asprintf(&r->label, "%s", o->wrap) < 0)
             r->label = NULL;
-    } else if (asprintf(&r->label, "cordon (%s)", o->settings ? o->settings : "built-in default") < 0)
+    } else if (asprintf(&r->label, "cordon (%s)", o->settings ? o->settings : "built-in default") <
+               0)
         r->label = NULL;
     r->mode = strdup(mode);
     r->settings = strdup(o->settings ? o->settings : "built-in default");

@@ -36,10 +36,10 @@ typedef enum cdn_rad_judge {
 /* What must hold on the host for the probe to mean anything. */
 typedef enum cdn_rad_pre {
     CDN_RP_NONE,
-    CDN_RP_EXISTS,     /* `host` exists */
-    CDN_RP_READABLE,   /* the invoking user can read `host` without a sandbox */
-    CDN_RP_WRITABLE,   /* the invoking user can create files in the directory `host` */
-    CDN_RP_NO_DELETE,  /* the policy's workspace mode is read-write-no-delete */
+    CDN_RP_EXISTS,    /* `host` exists */
+    CDN_RP_READABLE,  /* the invoking user can read `host` without a sandbox */
+    CDN_RP_WRITABLE,  /* the invoking user can create files in the directory `host` */
+    CDN_RP_NO_DELETE, /* the policy's workspace mode is read-write-no-delete */
 } cdn_rad_pre_t;
 
 typedef struct cdn_rad_probe {
@@ -50,7 +50,7 @@ typedef struct cdn_rad_probe {
     const char *args[4]; /* templates, see cdn_rad_expand() */
     cdn_rad_judge_t judge;
     cdn_rad_pre_t pre;
-    const char *host;    /* template: the host path the judge or precondition looks at */
+    const char *host; /* template: the host path the judge or precondition looks at */
 } cdn_rad_probe_t;
 
 extern const cdn_rad_probe_t cdn_rad_battery[];
@@ -82,9 +82,9 @@ typedef struct cdn_rad_result {
 } cdn_rad_result_t;
 
 typedef struct cdn_radius {
-    char *label;     /* "cordon", "baseline (no sandbox)", "wrap: PREFIX" */
-    char *mode;      /* "cordon", "baseline", "wrap" */
-    char *settings;  /* settings file, or "built-in default" */
+    char *label;    /* "cordon", "baseline (no sandbox)", "wrap: PREFIX" */
+    char *mode;     /* "cordon", "baseline", "wrap" */
+    char *settings; /* settings file, or "built-in default" */
     char *workspace;
     char *kernel;
     unsigned uid;
@@ -101,14 +101,14 @@ typedef enum cdn_rad_mode {
 
 typedef struct cdn_rad_opts {
     cdn_rad_mode_t mode;
-    const char *cordon_exe;  /* used in CDN_RAD_CORDON */
-    const char *probe_exe;   /* the static cordon-probe */
-    const char *settings;    /* resolved settings file or NULL (built-in default) */
-    const char *workspace;   /* NULL: a workspace in the lab */
-    const char *wrap;        /* shell prefix for CDN_RAD_WRAP */
-    const char *lab_base;    /* directory under which the lab is made; NULL: default */
-    cdn_ws_mode_t ws_mode;   /* from the settings, for the no-delete probes */
-    bool keep_lab;           /* debugging: leave the lab in place */
+    const char *cordon_exe; /* used in CDN_RAD_CORDON */
+    const char *probe_exe;  /* the static cordon-probe */
+    const char *settings;   /* resolved settings file or NULL (built-in default) */
+    const char *workspace;  /* NULL: a workspace in the lab */
+    const char *wrap;       /* shell prefix for CDN_RAD_WRAP */
+    const char *lab_base;   /* directory under which the lab is made; NULL: default */
+    cdn_ws_mode_t ws_mode;  /* from the settings, for the no-delete probes */
+    bool keep_lab;          /* debugging: leave the lab in place */
 } cdn_rad_opts_t;
 
 /* Plant, run, judge, clean up. */

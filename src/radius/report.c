@@ -137,9 +137,10 @@ void cdn_radius_print(const cdn_radius_t *r, const cdn_strv_t *required, FILE *f
             const cdn_rad_result_t *x = &r->v[i];
             if (strcmp(x->category, cats[k]))
                 continue;
-            fprintf(f, "  %-9s %-36s %s\n", x->verdict == CDN_RAD_REACHED     ? "REACHED"
-                                            : x->verdict == CDN_RAD_CONTAINED ? "contained"
-                                                                              : "n/a",
+            fprintf(f, "  %-9s %-36s %s\n",
+                    x->verdict == CDN_RAD_REACHED     ? "REACHED"
+                    : x->verdict == CDN_RAD_CONTAINED ? "contained"
+                                                      : "n/a",
                     x->id, x->description);
             fprintf(f, "  %-9s %-36s   %s\n", "", "", x->evidence);
         }
@@ -160,7 +161,9 @@ static const char *short_verdict(const cdn_rad_result_t *x)
 {
     if (!x)
         return "-";
-    return x->verdict == CDN_RAD_REACHED ? "REACHED" : x->verdict == CDN_RAD_CONTAINED ? "contained" : "n/a";
+    return x->verdict == CDN_RAD_REACHED     ? "REACHED"
+           : x->verdict == CDN_RAD_CONTAINED ? "contained"
+                                             : "n/a";
 }
 
 void cdn_radius_print_compare(const cdn_radius_t *a, const cdn_radius_t *b, FILE *f)
@@ -189,8 +192,8 @@ void cdn_radius_print_compare(const cdn_radius_t *a, const cdn_radius_t *b, FILE
                 const cdn_rad_result_t *xa = find(a, x->id), *xb = find(b, x->id);
                 bool diff = !xa || !xb || xa->verdict != xb->verdict;
                 differ += diff;
-                fprintf(f, "  %s %-36s %-10s %-10s\n", diff ? "*" : " ", x->id,
-                        short_verdict(xa), short_verdict(xb));
+                fprintf(f, "  %s %-36s %-10s %-10s\n", diff ? "*" : " ", x->id, short_verdict(xa),
+                        short_verdict(xb));
             }
     }
     cdn_rad_count_t ca = cdn_radius_count(a, NULL), cb = cdn_radius_count(b, NULL);
@@ -204,8 +207,7 @@ void cdn_radius_print_compare(const cdn_radius_t *a, const cdn_radius_t *b, FILE
 int cdn_radius_write_json(const cdn_radius_t *r, const cdn_strv_t *required, FILE *f,
                           cdn_error_t *err)
 {
-    json_t *root = json_object(), *cats = json_array(), *probes = json_array(),
-           *req = json_array();
+    json_t *root = json_object(), *cats = json_array(), *probes = json_array(), *req = json_array();
     if (!root || !cats || !probes || !req)
         goto oom;
     cdn_rad_count_t c = cdn_radius_count(r, NULL);
@@ -213,20 +215,19 @@ int cdn_radius_write_json(const cdn_radius_t *r, const cdn_strv_t *required, FIL
     size_t nc = categories(r, names, 64);
     for (size_t k = 0; k < nc; k++) {
         cdn_rad_count_t cc = cdn_radius_count(r, names[k]);
-        if (json_array_append_new(cats, json_pack("{s:s,s:I,s:I,s:I,s:b}", "name", names[k],
-                                                  "reached", (json_int_t)cc.reached, "contained",
-                                                  (json_int_t)cc.contained, "not_applicable",
-                                                  (json_int_t)cc.na, "required",
-                                                  required && cdn_strv_contains(required, names[k]))) < 0)
+        if (json_array_append_new(
+                cats, json_pack("{s:s,s:I,s:I,s:I,s:b}", "name", names[k], "reached",
+                                (json_int_t)cc.reached, "contained", (json_int_t)cc.contained,
+                                "not_applicable", (json_int_t)cc.na, "required",
+                                required && cdn_strv_contains(required, names[k]))) < 0)
             goto oom;
     }
     for (size_t i = 0; i < r->n; i++) {
         const cdn_rad_result_t *x = &r->v[i];
-        if (json_array_append_new(probes, json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", x->id,
-                                                    "category", x->category, "description",
-                                                    x->description, "verdict",
-                                                    cdn_rad_verdict_name(x->verdict), "evidence",
-                                                    x->evidence)) < 0)
+        if (json_array_append_new(
+                probes, json_pack("{s:s,s:s,s:s,s:s,s:s}", "id", x->id, "category", x->category,
+                                  "description", x->description, "verdict",
+                                  cdn_rad_verdict_name(x->verdict), "evidence", x->evidence)) < 0)
             goto oom;
     }
     for (size_t i = 0; required && i < required->n; i++)
@@ -241,12 +242,12 @@ int cdn_radius_write_json(const cdn_radius_t *r, const cdn_strv_t *required, FIL
         json_object_set_new(root, "kernel", json_string(r->kernel)) < 0 ||
         json_object_set_new(root, "uid", json_integer(r->uid)) < 0 ||
         json_object_set_new(root, "date", json_string(r->date)) < 0 ||
-        json_object_set_new(root, "summary",
-                            json_pack("{s:I,s:I,s:I,s:I,s:I}", "reached", (json_int_t)c.reached,
-                                      "contained", (json_int_t)c.contained, "not_applicable",
-                                      (json_int_t)c.na, "applicable",
-                                      (json_int_t)(c.reached + c.contained), "required_reached",
-                                      (json_int_t)rr)) < 0 ||
+        json_object_set_new(
+            root, "summary",
+            json_pack("{s:I,s:I,s:I,s:I,s:I}", "reached", (json_int_t)c.reached, "contained",
+                      (json_int_t)c.contained, "not_applicable", (json_int_t)c.na, "applicable",
+                      (json_int_t)(c.reached + c.contained), "required_reached", (json_int_t)rr)) <
+            0 ||
         json_object_set_new(root, "required", req) < 0 ||
         json_object_set_new(root, "categories", cats) < 0 ||
         json_object_set_new(root, "probes", probes) < 0) {
@@ -309,7 +310,8 @@ int cdn_radius_load_json(const char *path, cdn_radius_t **out, cdn_error_t *err)
         rc = cdn_error(err, ENOMEM, "out of memory");
     size_t i;
     json_t *p;
-    json_array_foreach(probes, i, p) {
+    json_array_foreach(probes, i, p)
+    {
         if (rc < 0)
             break;
         const char *id = json_string_value(json_object_get(p, "id"));
@@ -317,8 +319,9 @@ int cdn_radius_load_json(const char *path, cdn_radius_t **out, cdn_error_t *err)
         const char *verdict = json_string_value(json_object_get(p, "verdict"));
         cdn_rad_result_t *x = &r->v[r->n];
         if (!id || !cat || !verdict || cdn_rad_verdict_parse(verdict, &x->verdict) < 0) {
-            rc = cdn_error_usage(err, "%s: probe %zu: needs id, category and a verdict of "
-                                      "\"reached\", \"contained\" or \"not applicable\"",
+            rc = cdn_error_usage(err,
+                                 "%s: probe %zu: needs id, category and a verdict of "
+                                 "\"reached\", \"contained\" or \"not applicable\"",
                                  path, i);
             break;
         }

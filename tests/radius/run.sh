@@ -103,6 +103,7 @@ elif cmd == "baseline_detects":
     d = load(args[0])
     justified = {
         "secrets.host-ssh-agent": "no ssh agent running",
+        "secrets.host-gpg-agent": "no gpg agent running",
         "secrets.ssh-host-key": "no ssh server keys",
         "secrets.shadow": "unprivileged: /etc/shadow unreadable even without a sandbox",
         "secrets.root-home": "unprivileged: /root unreadable even without a sandbox",

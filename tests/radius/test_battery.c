@@ -14,12 +14,24 @@
 #include "radius/radius.h"
 
 static const cdn_rad_var_t all_vars[] = {
-    {"L", "/lab", NULL},       {"H", "/lab/home", NULL}, {"W", "/ws", NULL},
-    {"A", "/ws/area", NULL},   {"U", "u1", NULL},        {"RT", "tr", NULL},
-    {"PID", "42", NULL},       {"SHM", "s", NULL},       {"TCP", "1", NULL},
-    {"ABS", "a", NULL},        {"HOSTIP", "192.0.2.2", NULL}, {"HOSTTCP", "2", NULL},
-    {"NS", "10.0.0.53", NULL}, {"NSLO", "127.0.0.53", NULL}, {"PATHDIR", "/bin", NULL},
-    {"BLK", "/dev/vda", NULL}, {"SSHSOCK", "/s", NULL},  {"BUS", "/b", NULL},
+    {"L", "/lab", NULL},
+    {"H", "/lab/home", NULL},
+    {"W", "/ws", NULL},
+    {"A", "/ws/area", NULL},
+    {"U", "u1", NULL},
+    {"RT", "tr", NULL},
+    {"PID", "42", NULL},
+    {"SHM", "s", NULL},
+    {"TCP", "1", NULL},
+    {"ABS", "a", NULL},
+    {"HOSTIP", "192.0.2.2", NULL},
+    {"HOSTTCP", "2", NULL},
+    {"NS", "10.0.0.53", NULL},
+    {"NSLO", "127.0.0.53", NULL},
+    {"PATHDIR", "/bin", NULL},
+    {"BLK", "/dev/vda", NULL},
+    {"SSHSOCK", "/s", NULL}, {"GPGSOCK", "/g", NULL},
+    {"BUS", "/b", NULL},
 };
 
 static void test_table_is_well_formed(void **state)
@@ -45,8 +57,8 @@ static void test_table_is_well_formed(void **state)
             char *out = NULL;
             const cdn_rad_var_t *missing = NULL;
             assert_int_equal(cdn_rad_expand(p->args[a], all_vars,
-                                            sizeof all_vars / sizeof all_vars[0], &out,
-                                            &missing, &err),
+                                            sizeof all_vars / sizeof all_vars[0], &out, &missing,
+                                            &err),
                              0);
             assert_null(strchr(out, '{'));
             assert_null(strchr(out, '\t')); /* the batch file is tab-separated */
@@ -136,7 +148,9 @@ static void test_json_round_trip_and_counts(void **state)
     }
     /* a report with an unknown verdict is refused */
     f = fopen(path, "w");
-    fputs("{\"cordon_radius\":1,\"probes\":[{\"id\":\"x\",\"category\":\"ipc\",\"verdict\":\"maybe\"}]}", f);
+    fputs("{\"cordon_radius\":1,\"probes\":[{\"id\":\"x\",\"category\":\"ipc\",\"verdict\":"
+          "\"maybe\"}]}",
+          f);
     fclose(f);
     cdn_radius_t *bad = NULL;
     assert_int_equal(cdn_radius_load_json(path, &bad, &err), -1);
