@@ -275,6 +275,11 @@ int cdn_cmd_radius(int argc, char **argv)
         rc = cdn_cli_fail(&err);
         goto out;
     }
+    if (r->no_report)
+        fprintf(stderr,
+                "cordon radius: warning: %zu probes printed nothing (counted as contained): the "
+                "sandbox stopped them or the battery\n",
+                r->no_report);
     if (json) {
         if (cdn_radius_write_json(r, &required, stdout, &err) < 0) {
             rc = cdn_cli_fail(&err);

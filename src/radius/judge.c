@@ -252,6 +252,14 @@ int cdn_rad_judge_all(const char *output, const cdn_rad_pstate_t *ps, cdn_radius
             json_decref(j);
         p += len + (nl ? 1 : 0);
     }
+    size_t seen = 0;
+    for (size_t i = 0; i < cdn_rad_battery_len; i++)
+        seen += lines[i] != NULL;
+    if (!seen) {
+        free(lines);
+        return cdn_error(err, 0, "no probe reported: the battery did not run (is the lab "
+                                 "visible at the same path inside the sandbox?)");
+    }
     int rc = 0;
     for (size_t i = 0; i < cdn_rad_battery_len; i++) {
         const cdn_rad_probe_t *p = &cdn_rad_battery[i];
@@ -261,6 +269,7 @@ int cdn_rad_judge_all(const char *output, const cdn_rad_pstate_t *ps, cdn_radius
             v = CDN_RAD_NA;
             snprintf(ev, sizeof ev, "%s", ps[i].na_why);
         } else if (!lines[i]) {
+            r->no_report++;
             v = CDN_RAD_CONTAINED;
             snprintf(ev, sizeof ev, "no report: the probe was stopped before it could answer");
             /* A file may still have changed on the host. */

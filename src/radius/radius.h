@@ -91,6 +91,7 @@ typedef struct cdn_radius {
     char *date;
     cdn_rad_result_t *v;
     size_t n;
+    size_t no_report; /* applicable probes that printed nothing (stopped by the sandbox) */
 } cdn_radius_t;
 
 typedef enum cdn_rad_mode {

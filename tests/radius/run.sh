@@ -188,6 +188,8 @@ else
     fail "bwrap is not installed (apt-get install bubblewrap): the --wrap test needs it"
 fi
 radius "--wrap with a prefix that runs nothing: a failure, not a result" 125 "$T/wrapfail.txt" --wrap false
+radius "--wrap where the battery file is not visible: a failure, not a result" 125 "$T/wrapfail.txt" \
+    --wrap "sh -c 'exec \"\$0\" batch /nonexistent-battery'"
 
 # 6. Comparison and usage.
 radius "--compare default baseline: exit 0" 0 "$T/compare.txt" --compare "$T/default.json" "$T/baseline.json"
