@@ -305,7 +305,11 @@ static int make_dirs(lab_t *l, const cdn_rad_opts_t *o, cdn_error_t *err)
     }
     if (cdn_rad_mkdir_p(base, 0755, err) < 0)
         return cdn_error_hint(err, "choose another place with --lab DIR");
-    _cleanup_free_ char *tmpl = path_join(base, "lab.XXXXXX");
+    /* Absolute: the run starts in the workspace. */
+    _cleanup_free_ char *abs = realpath(base, NULL);
+    if (!abs)
+        return cdn_error(err, errno, "resolving %s", base);
+    _cleanup_free_ char *tmpl = path_join(abs, "lab.XXXXXX");
     if (!tmpl || !mkdtemp(tmpl))
         return cdn_error(err, errno, "creating the lab under %s", base);
     chmod(tmpl, 0755);
