@@ -133,6 +133,9 @@ void cdn_radius_print_compare(const cdn_radius_t *a, const cdn_radius_t *b, FILE
 int cdn_radius_write_json(const cdn_radius_t *r, const cdn_strv_t *required, FILE *f,
                           cdn_error_t *err);
 int cdn_radius_load_json(const char *path, cdn_radius_t **out, cdn_error_t *err);
+/* The same from memory; `name` is used in messages.  Exposed for fuzzing. */
+int cdn_radius_load_buffer(const char *name, const char *buf, size_t len, cdn_radius_t **out,
+                           cdn_error_t *err);
 /* Self-contained page: inline CSS and an inline SVG chart, nothing fetched.
  * `b` may be NULL; with it, two charts side by side. */
 int cdn_radius_write_html(const cdn_radius_t *a, const cdn_radius_t *b, const char *path,

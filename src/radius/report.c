@@ -276,13 +276,30 @@ static char *dup_member(json_t *o, const char *key, const char *def)
 
 int cdn_radius_load_json(const char *path, cdn_radius_t **out, cdn_error_t *err)
 {
-    struct stat st;
-    if (stat(path, &st) < 0)
+    /* Read at most the limit plus one byte ourselves: a FIFO or a device
+     * has no meaningful size to check first. */
+    _cleanup_fclose_ FILE *f = fopen(path, "re");
+    if (!f)
         return cdn_error(err, errno, "%s", path);
-    if (st.st_size > JSON_MAX_BYTES)
+    _cleanup_free_ char *buf = malloc(JSON_MAX_BYTES + 1);
+    if (!buf)
+        return cdn_error(err, ENOMEM, "out of memory");
+    size_t len = fread(buf, 1, JSON_MAX_BYTES + 1, f);
+    if (ferror(f))
+        return cdn_error(err, errno, "reading %s", path);
+    if (len > JSON_MAX_BYTES)
+        return cdn_error_usage(err, "%s: larger than %d bytes", path, JSON_MAX_BYTES);
+    return cdn_radius_load_buffer(path, buf, len, out, err);
+}
+
+int cdn_radius_load_buffer(const char *name, const char *buf, size_t len, cdn_radius_t **out,
+                           cdn_error_t *err)
+{
+    const char *path = name;
+    if (len > JSON_MAX_BYTES)
         return cdn_error_usage(err, "%s: larger than %d bytes", path, JSON_MAX_BYTES);
     json_error_t je;
-    json_t *root = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
+    json_t *root = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &je);
     if (!root)
         return cdn_error_usage(err, "%s:%d:%d: %s", path, je.line, je.column, je.text);
     json_t *probes = json_object_get(root, "probes");
