@@ -186,10 +186,18 @@ static int start_helpers(lab_t *l, cdn_error_t *err)
     if (l->hostip) {
         char *a5[] = {l->probe, (char *)(uintptr_t) "listen-tcp", l->hostip,
                       (char *)(uintptr_t) "0", NULL};
-        if (spawn_helper(l, a5, noenv, &j, err) < 0)
-            return -1;
-        snprintf(l->hosttcp, sizeof l->hosttcp, "%d", json_int_member(j, "port"));
-        json_decref(j);
+        cdn_error_t ignored;
+        if (spawn_helper(l, a5, noenv, &j, &ignored) == 0) {
+            snprintf(l->hosttcp, sizeof l->hosttcp, "%d", json_int_member(j, "port"));
+            json_decref(j);
+        } else {
+            /* An address that cannot be bound is as good as none. */
+            for (size_t i = 0; i < l->n_vars; i++)
+                if (!strcmp(l->vars[i].name, "HOSTTCP")) {
+                    l->vars[i].value = NULL;
+                    l->vars[i].why = "no listener could be bound on the host's address";
+                }
+        }
     }
     char envcanary[80];
     snprintf(envcanary, sizeof envcanary, "CORDON_RADIUS_CANARY=%s", l->canary);
