@@ -268,10 +268,16 @@ oom:
     return cdn_error(err, ENOMEM, "out of memory");
 }
 
+/* Text from a file of unknown origin goes to a terminal: control bytes
+ * become '?', so no escape sequence gets through. */
 static char *dup_member(json_t *o, const char *key, const char *def)
 {
     const char *s = json_string_value(json_object_get(o, key));
-    return strdup(s ? s : def);
+    char *d = strdup(s ? s : def);
+    for (char *p = d; p && *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f)
+            *p = '?';
+    return d;
 }
 
 int cdn_radius_load_json(const char *path, cdn_radius_t **out, cdn_error_t *err)
@@ -342,8 +348,8 @@ int cdn_radius_load_buffer(const char *name, const char *buf, size_t len, cdn_ra
                                  path, i);
             break;
         }
-        x->id = strdup(id);
-        x->category = strdup(cat);
+        x->id = dup_member(p, "id", "");
+        x->category = dup_member(p, "category", "");
         x->description = dup_member(p, "description", "");
         x->evidence = dup_member(p, "evidence", "");
         r->n++;
