@@ -500,8 +500,12 @@ static int run_capture(lab_t *l, char *const argv[], char **out, int *status, cd
     if (pipe2(p, O_CLOEXEC) < 0)
         return cdn_error(err, errno, "pipe");
     pid_t pid = fork();
-    if (pid < 0)
-        return cdn_error(err, errno, "fork");
+    if (pid < 0) {
+        int e = errno;
+        close(p[0]);
+        close(p[1]);
+        return cdn_error(err, e, "fork");
+    }
     if (pid == 0) {
         setpgid(0, 0);
         prctl(PR_SET_PDEATHSIG, SIGKILL);
