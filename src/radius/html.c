@@ -4,7 +4,8 @@
  * applicable probes is drawn red and the rest green, a category with
  * nothing applicable grey.  So the red share of the disc is the mean reached
  * fraction over the categories (tests/radius checks exactly that on a
- * screenshot).  The chart sits at the page's top-left corner, CHART px
+ * screenshot); a dark red ring outside the disc marks every category where
+ * anything at all was reached, so a single leak among many probes shows.  The chart sits at the page's top-left corner, CHART px
  * square, so a screenshot can be measured without parsing the page. */
 #include <errno.h>
 #include <math.h>
@@ -19,6 +20,7 @@
 #define COLOR_REACHED "#d62728"
 #define COLOR_CONTAINED "#2ca02c"
 #define COLOR_NA "#c7c7c7"
+#define COLOR_ALERT "#8b0000"
 
 static void esc(FILE *f, const char *s)
 {
@@ -91,6 +93,19 @@ static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top, const
             wedge(f, cx, cy, a0, am, COLOR_REACHED);
             wedge(f, cx, cy, am, a1, COLOR_CONTAINED);
         }
+        if (c.reached) {
+            /* Any reach at all must show, even one probe out of many: a ring
+             * outside the disc, in a red the measured share does not count. */
+            double r1 = RADIUS + 4, r2 = RADIUS + 9;
+            fprintf(f,
+                    "<path d=\"M%.2f %.2f A%.1f %.1f 0 %d 1 %.2f %.2f L%.2f %.2f A%.1f %.1f 0 %d 0 "
+                    "%.2f %.2f Z\" fill=\"" COLOR_ALERT "\"/>\n",
+                    cx + r1 * sin(2 * M_PI * a0), cy - r1 * cos(2 * M_PI * a0), r1, r1,
+                    a1 - a0 > 0.5 ? 1 : 0, cx + r1 * sin(2 * M_PI * a1),
+                    cy - r1 * cos(2 * M_PI * a1), cx + r2 * sin(2 * M_PI * a1),
+                    cy - r2 * cos(2 * M_PI * a1), r2, r2, a1 - a0 > 0.5 ? 1 : 0,
+                    cx + r2 * sin(2 * M_PI * a0), cy - r2 * cos(2 * M_PI * a0));
+        }
         fprintf(f, "</g>\n");
         /* Sector edge and label. */
         if (nc > 1)
@@ -98,7 +113,7 @@ static void chart(FILE *f, const cdn_radius_t *r, const char *id, int top, const
                     "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"#ffffff\" "
                     "stroke-width=\"2\"/>\n",
                     cx, cy, cx + RADIUS * sin(2 * M_PI * a0), cy - RADIUS * cos(2 * M_PI * a0));
-        double am = (a0 + a1) / 2, lr = RADIUS + 16;
+        double am = (a0 + a1) / 2, lr = RADIUS + 22;
         double lx = cx + lr * sin(2 * M_PI * am), ly = cy - lr * cos(2 * M_PI * am);
         const char *anchor = fabs(lx - cx) < 20 ? "middle" : lx > cx ? "start" : "end";
         fprintf(f,
@@ -191,7 +206,8 @@ int cdn_radius_write_html(const cdn_radius_t *a, const cdn_radius_t *b, const ch
     fprintf(f,
             "<p class=\"key\">chart: one sector per category;<span style=\"background:#f6caca\">"
             "</span>reached<span style=\"background:#cdeccd\"></span>contained"
-            "<span style=\"background:#e6e6e6\"></span>nothing applicable%s</p>\n",
+            "<span style=\"background:#e6e6e6\"></span>nothing applicable"
+               "<span style=\"background:#8b0000\"></span>ring: something reached%s</p>\n",
             b ? " (top: A, below: B)" : "");
     table(f, a, b ? "A: " : NULL);
     if (b)

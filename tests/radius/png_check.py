@@ -8,7 +8,8 @@ one equal sector per category, the reached fraction of its applicable probes
 red, the rest green, a category with nothing applicable grey.  So, counting
 pixels of those exact colours in that square, red / (red + green) must be the
 mean reached fraction over the categories with something applicable, and grey
-the share of categories with nothing applicable.  Standard library only: the
+the share of categories with nothing applicable; a dark red ring marks each
+category where anything was reached, and only those.  Standard library only: the
 PNG is decoded here with zlib.
 """
 import json
@@ -20,6 +21,7 @@ CHART = 520
 RED = (0xD6, 0x27, 0x28)
 GREEN = (0x2C, 0xA0, 0x2C)
 GREY = (0xC7, 0xC7, 0xC7)
+ALERT = (0x8B, 0x00, 0x00)  # the ring around a category where anything was reached
 TOL = 0.03
 
 
@@ -90,7 +92,7 @@ def main():
     report = json.load(open(sys.argv[2]))
     if width < CHART or height < CHART:
         fail("screenshot %dx%d smaller than the chart" % (width, height))
-    red = green = grey = 0
+    red = green = grey = alert = 0
     colours = set()
     for y in range(CHART):
         line = rows[y]
@@ -103,6 +105,8 @@ def main():
                 green += 1
             elif near(px, GREY):
                 grey += 1
+            elif near(px, ALERT):
+                alert += 1
     if len(colours) < 3 or red + green + grey < 20000:
         fail("the chart area is blank or has no sectors (%d colours, %d sector pixels)"
              % (len(colours), red + green + grey))
@@ -115,6 +119,12 @@ def main():
     got_grey = grey / (red + green + grey)
     print("png_check: pixels red %d green %d grey %d; red share %.3f (want %.3f), "
           "grey share %.3f (want %.3f)" % (red, green, grey, got_red, want_red, got_grey, want_grey))
+    rings = sum(1 for c in cats if c["reached"])
+    print("png_check: alert ring pixels %d (%d categories reached something)" % (alert, rings))
+    if rings and alert < 200:
+        fail("%d categories reached something but the alert ring is missing" % rings)
+    if not rings and alert:
+        fail("nothing reached but %d alert ring pixels" % alert)
     if abs(got_red - want_red) > TOL:
         fail("red share %.3f, expected %.3f" % (got_red, want_red))
     if abs(got_grey - want_grey) > TOL:
