@@ -134,6 +134,18 @@ EOF
 echo "# cordon: $CORDON"
 echo "# as:     $(id -un) (uid $(id -u)), kernel $(uname -r)"
 
+# 0. The probe operations radius relies on, on the host.
+echo "xx CANARY-TEST-1234 yy" >"$T/canary.txt"
+printf 'a\tread-match\t%s\t4321-TSET-YRANAC\nb\tenv-match\tRADIUS_T\t4321-TSET-YRANAC\nc\tfrobnicate\nd\tudp-route\t203.0.113.10\t9\ne\tlist\t%s\n' \
+    "$T/canary.txt" "$T" >"$T/b.tsv"
+RADIUS_T=CANARY-TEST-1234 "$PROBE" batch "$T/b.tsv" >"$T/b.out" 2>"$T/b.err"
+check "batch: one line per valid probe, in order, with ids" \
+    test "$(sed -n 's/^{"id":"\([a-z]\)".*/\1/p' "$T/b.out" | tr -d '\n')" = abde
+check "batch: read-match sees the canary" grep -q '"id":"a".*"match":true' "$T/b.out"
+check "batch: env-match sees the canary" grep -q '"id":"b".*"match":true' "$T/b.out"
+check "batch: canary value never printed" sh -c "! grep -q CANARY-TEST '$T/b.out'"
+check "batch: an unknown operation is reported on stderr, the rest still runs" grep -q 'unknown operation' "$T/b.err"
+
 # 1. The default policy reaches nothing in the required categories.
 radius "default policy: exit 0" 0 "$T/default.json" --json --settings "$T/default.json.settings"
 check "default: JSON follows the schema" jq_ schema "$T/default.json"
