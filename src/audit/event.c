@@ -1,0 +1,538 @@
+#include "audit/event.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "audit/redact.h"
+#include "util/cleanup.h"
+
+static const char *const kind_names[CDN_EV__COUNT] = {
+    [CDN_EV_SESSION_START] = "session.start",   [CDN_EV_SESSION_END] = "session.end",
+    [CDN_EV_PROCESS_START] = "process.start",   [CDN_EV_PROCESS_EXIT] = "process.exit",
+    [CDN_EV_NET_ALLOW] = "net.allow",           [CDN_EV_NET_DENY] = "net.deny",
+    [CDN_EV_FS_VIOLATION] = "fs.violation",     [CDN_EV_POLICY_WARNING] = "policy.warning",
+    [CDN_EV_ERROR] = "error",
+};
+
+const char *cdn_event_kind_name(cdn_event_kind_t kind)
+{
+    return (unsigned)kind < CDN_EV__COUNT ? kind_names[kind] : "unknown";
+}
+
+int cdn_event_kind_from_name(const char *name)
+{
+    for (int i = 0; i < CDN_EV__COUNT; i++)
+        if (name && strcmp(name, kind_names[i]) == 0)
+            return i;
+    return -1;
+}
+
+const char *cdn_decision_name(cdn_decision_t d)
+{
+    switch (d) {
+    case CDN_DECISION_ALLOW:
+        return "allow";
+    case CDN_DECISION_DENY:
+        return "deny";
+    case CDN_DECISION_OBSERVE:
+        break;
+    }
+    return "observe";
+}
+
+int64_t cdn_audit_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void cdn_audit_format_time(int64_t ns, char out[40])
+{
+    time_t s = (time_t)(ns / 1000000000);
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    char date[24];
+    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out, 40, "%s.%09lldZ", date, (long long)(ns % 1000000000));
+}
+
+static int new_event(cdn_event_t **out, cdn_event_kind_t kind, cdn_decision_t d, cdn_error_t *err)
+{
+    cdn_event_t *ev = calloc(1, sizeof *ev);
+    if (!ev)
+        return cdn_error(err, ENOMEM, "allocating an audit event");
+    ev->kind = kind;
+    ev->decision = d;
+    ev->time_ns = cdn_audit_now_ns();
+    ev->uid = -1;
+    ev->exit_code = -1;
+    ev->peak_rss_bytes = -1;
+    *out = ev;
+    return 0;
+}
+
+/* strdup that keeps NULL; sets *oom on failure. */
+static char *dup_opt(const char *s, bool *oom)
+{
+    if (!s)
+        return NULL;
+    char *r = strdup(s);
+    if (!r)
+        *oom = true;
+    return r;
+}
+
+static int finish(cdn_event_t **out, cdn_event_t *ev, bool oom, cdn_error_t *err)
+{
+    if (oom) {
+        cdn_event_free(ev);
+        *out = NULL;
+        return cdn_error(err, ENOMEM, "allocating an audit event");
+    }
+    *out = ev;
+    return 0;
+}
+
+int cdn_event_session_start(cdn_event_t **out, cdn_error_t *err)
+{
+    return new_event(out, CDN_EV_SESSION_START, CDN_DECISION_OBSERVE, err);
+}
+
+int cdn_event_session_end(cdn_event_t **out, int exit_code, int signal, int64_t duration_ns,
+                          cdn_error_t *err)
+{
+    if (new_event(out, CDN_EV_SESSION_END, CDN_DECISION_OBSERVE, err) < 0)
+        return -1;
+    (*out)->exit_code = exit_code;
+    (*out)->signal = signal;
+    (*out)->duration_ns = duration_ns;
+    return 0;
+}
+
+static char **dup_argv(const char *const *argv, bool *oom)
+{
+    size_t n = 0;
+    while (argv[n])
+        n++;
+    char **v = calloc(n + 1, sizeof *v);
+    if (!v) {
+        *oom = true;
+        return NULL;
+    }
+    for (size_t i = 0; i < n; i++)
+        v[i] = dup_opt(argv[i], oom);
+    return v;
+}
+
+static void free_argv(char **v)
+{
+    if (!v)
+        return;
+    for (size_t i = 0; v[i]; i++)
+        free(v[i]);
+    free(v);
+}
+
+int cdn_event_process_start(cdn_event_t **out, const char *const *argv, pid_t pid,
+                            cdn_error_t *err)
+{
+    if (!argv || !argv[0])
+        return cdn_error_usage(err, "process.start needs the command's argv");
+    cdn_event_t *ev = NULL;
+    if (new_event(&ev, CDN_EV_PROCESS_START, CDN_DECISION_OBSERVE, err) < 0)
+        return -1;
+    bool oom = false;
+    ev->argv = dup_argv(argv, &oom);
+    ev->pid = pid;
+    return finish(out, ev, oom, err);
+}
+
+static int64_t tv_ns(const struct timeval *tv)
+{
+    return (int64_t)tv->tv_sec * 1000000000 + (int64_t)tv->tv_usec * 1000;
+}
+
+int cdn_event_process_exit(cdn_event_t **out, pid_t pid, int exit_code, int signal,
+                           int64_t duration_ns, const struct rusage *ru, cdn_error_t *err)
+{
+    if (exit_code < 0 && signal <= 0)
+        return cdn_error_usage(err, "process.exit needs an exit code or a signal");
+    if (new_event(out, CDN_EV_PROCESS_EXIT, CDN_DECISION_OBSERVE, err) < 0)
+        return -1;
+    cdn_event_t *ev = *out;
+    ev->pid = pid;
+    ev->exit_code = signal > 0 ? -1 : exit_code;
+    ev->signal = signal > 0 ? signal : 0;
+    ev->duration_ns = duration_ns;
+    if (ru) {
+        ev->cpu_user_ns = tv_ns(&ru->ru_utime);
+        ev->cpu_sys_ns = tv_ns(&ru->ru_stime);
+        ev->peak_rss_bytes = (int64_t)ru->ru_maxrss * 1024; /* Linux: kilobytes */
+    }
+    return 0;
+}
+
+int cdn_event_net(cdn_event_t **out, cdn_decision_t decision, const cdn_net_info_t *net,
+                  cdn_error_t *err)
+{
+    if (decision != CDN_DECISION_ALLOW && decision != CDN_DECISION_DENY)
+        return cdn_error_usage(err, "a network event is an allow or a deny");
+    if (!net || (!net->host && !net->address))
+        return cdn_error_usage(err, "a network event needs a host or an address");
+    if (net->port < 0 || net->port > 65535 || !net->protocol)
+        return cdn_error_usage(err, "a network event needs a port and a protocol");
+    cdn_event_t *ev = NULL;
+    if (new_event(&ev, decision == CDN_DECISION_ALLOW ? CDN_EV_NET_ALLOW : CDN_EV_NET_DENY,
+                  decision, err) < 0)
+        return -1;
+    bool oom = false;
+    ev->host = dup_opt(net->host, &oom);
+    ev->address = dup_opt(net->address, &oom);
+    ev->protocol = dup_opt(net->protocol, &oom);
+    ev->rule = dup_opt(net->rule, &oom);
+    ev->port = net->port;
+    ev->bytes_in = net->bytes_in;
+    ev->bytes_out = net->bytes_out;
+    ev->duration_ns = net->duration_ns;
+    return finish(out, ev, oom, err);
+}
+
+int cdn_event_fs_violation(cdn_event_t **out, const cdn_fs_info_t *fs, cdn_error_t *err)
+{
+    if (!fs || !fs->path || !fs->operation)
+        return cdn_error_usage(err, "fs.violation needs a path and an operation");
+    cdn_event_t *ev = NULL;
+    if (new_event(&ev, CDN_EV_FS_VIOLATION, CDN_DECISION_DENY, err) < 0)
+        return -1;
+    bool oom = false;
+    ev->path = dup_opt(fs->path, &oom);
+    ev->operation = dup_opt(fs->operation, &oom);
+    ev->process_name = dup_opt(fs->process_name, &oom);
+    ev->exe = dup_opt(fs->exe, &oom);
+    ev->setting = dup_opt(fs->setting, &oom);
+    ev->pid = fs->pid;
+    ev->errnum = fs->errnum;
+    return finish(out, ev, oom, err);
+}
+
+int cdn_event_policy_warning(cdn_event_t **out, const char *setting, const char *message,
+                             cdn_error_t *err)
+{
+    if (!message)
+        return cdn_error_usage(err, "policy.warning needs a message");
+    cdn_event_t *ev = NULL;
+    if (new_event(&ev, CDN_EV_POLICY_WARNING, CDN_DECISION_OBSERVE, err) < 0)
+        return -1;
+    bool oom = false;
+    ev->setting = dup_opt(setting, &oom);
+    ev->message = dup_opt(message, &oom);
+    return finish(out, ev, oom, err);
+}
+
+int cdn_event_error(cdn_event_t **out, int errnum, const char *message, cdn_error_t *err)
+{
+    if (!message)
+        return cdn_error_usage(err, "error needs a message");
+    cdn_event_t *ev = NULL;
+    if (new_event(&ev, CDN_EV_ERROR, CDN_DECISION_OBSERVE, err) < 0)
+        return -1;
+    bool oom = false;
+    ev->errnum = errnum;
+    ev->message = dup_opt(message, &oom);
+    return finish(out, ev, oom, err);
+}
+
+int cdn_event_set_message(cdn_event_t *ev, const char *message, cdn_error_t *err)
+{
+    char *m = message ? strdup(message) : NULL;
+    if (message && !m)
+        return cdn_error(err, ENOMEM, "setting an event's message");
+    free(ev->message);
+    ev->message = m;
+    return 0;
+}
+
+void cdn_event_free(cdn_event_t *ev)
+{
+    if (!ev)
+        return;
+    free(ev->agent_id);
+    free(ev->user);
+    free(ev->workspace);
+    free_argv(ev->argv);
+    free(ev->host);
+    free(ev->address);
+    free(ev->protocol);
+    free(ev->rule);
+    free(ev->path);
+    free(ev->operation);
+    free(ev->process_name);
+    free(ev->exe);
+    free(ev->setting);
+    free(ev->message);
+    free(ev);
+}
+
+int cdn_event_dup(const cdn_event_t *ev, cdn_event_t **out, cdn_error_t *err)
+{
+    cdn_event_t *c = malloc(sizeof *c);
+    if (!c)
+        return cdn_error(err, ENOMEM, "copying an audit event");
+    *c = *ev;
+    bool oom = false;
+    c->agent_id = dup_opt(ev->agent_id, &oom);
+    c->user = dup_opt(ev->user, &oom);
+    c->workspace = dup_opt(ev->workspace, &oom);
+    c->argv = ev->argv ? dup_argv((const char *const *)ev->argv, &oom) : NULL;
+    c->host = dup_opt(ev->host, &oom);
+    c->address = dup_opt(ev->address, &oom);
+    c->protocol = dup_opt(ev->protocol, &oom);
+    c->rule = dup_opt(ev->rule, &oom);
+    c->path = dup_opt(ev->path, &oom);
+    c->operation = dup_opt(ev->operation, &oom);
+    c->process_name = dup_opt(ev->process_name, &oom);
+    c->exe = dup_opt(ev->exe, &oom);
+    c->setting = dup_opt(ev->setting, &oom);
+    c->message = dup_opt(ev->message, &oom);
+    return finish(out, c, oom, err);
+}
+
+static int redact_field(char **f)
+{
+    if (!*f)
+        return 0;
+    char *r = cdn_redact_text(*f);
+    if (!r)
+        return -1;
+    free(*f);
+    *f = r;
+    return 0;
+}
+
+int cdn_event_redact(cdn_event_t *ev, cdn_error_t *err)
+{
+    char **fields[] = {
+        &ev->agent_id, &ev->user,      &ev->workspace,    &ev->host, &ev->address,
+        &ev->protocol, &ev->rule,      &ev->path,         &ev->operation,
+        &ev->exe,      &ev->process_name, &ev->setting,   &ev->message,
+    };
+    for (size_t i = 0; i < CDN_ARRAY_SIZE(fields); i++)
+        if (redact_field(fields[i]) < 0)
+            return cdn_error(err, ENOMEM, "redacting an audit event");
+    return cdn_redact_argv(ev->argv, err);
+}
+
+/* jansson's setters steal the new reference and tolerate NULL values by
+ * failing; collect the failures instead of checking each call. */
+static void set(json_t *o, const char *k, json_t *v, bool *oom)
+{
+    if (!v || json_object_set_new(o, k, v) < 0)
+        *oom = true;
+}
+
+/* Length of the valid UTF-8 sequence at p, 0 if invalid (overlongs,
+ * surrogates and code points above U+10FFFF included). */
+static size_t utf8_seq(const unsigned char *p)
+{
+    unsigned c = p[0];
+    size_t n;
+    unsigned min, cp;
+    if (c < 0x80)
+        return 1;
+    if ((c & 0xe0) == 0xc0)
+        n = 2, min = 0x80, cp = c & 0x1f;
+    else if ((c & 0xf0) == 0xe0)
+        n = 3, min = 0x800, cp = c & 0x0f;
+    else if ((c & 0xf8) == 0xf0)
+        n = 4, min = 0x10000, cp = c & 0x07;
+    else
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+/* Paths and argv are bytes, JSON strings are Unicode: a byte that is not
+ * part of valid UTF-8 is written as the four characters \xNN, so nothing is
+ * lost silently and the line stays valid JSON. */
+json_t *cdn_json_bytes(const char *v)
+{
+    json_t *j = json_string(v);
+    if (j)
+        return j;
+    size_t n = strlen(v);
+    _cleanup_free_ char *s = malloc(4 * n + 1);
+    if (!s)
+        return NULL;
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *)v; *p;) {
+        size_t l = utf8_seq(p);
+        if (l) {
+            memcpy(s + o, p, l);
+            o += l;
+            p += l;
+        } else {
+            o += (size_t)sprintf(s + o, "\\x%02x", *p);
+            p++;
+        }
+    }
+    s[o] = '\0';
+    return json_string(s);
+}
+
+static void set_str(json_t *o, const char *k, const char *v, bool *oom)
+{
+    if (v)
+        set(o, k, cdn_json_bytes(v), oom);
+}
+
+static void set_errno(json_t *o, int errnum, bool *oom)
+{
+    if (!errnum)
+        return;
+    set(o, "errno", json_integer(errnum), oom);
+    const char *name = strerrorname_np(errnum);
+    if (name)
+        set_str(o, "errno_name", name, oom);
+}
+
+json_t *cdn_event_to_json(const cdn_event_t *ev)
+{
+    bool oom = false;
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    char when[40];
+    cdn_audit_format_time(ev->time_ns, when);
+    set_str(o, "schema", CDN_AUDIT_SCHEMA, &oom);
+    set_str(o, "kind", cdn_event_kind_name(ev->kind), &oom);
+    set_str(o, "decision", cdn_decision_name(ev->decision), &oom);
+    set_str(o, "time", when, &oom);
+    set(o, "time_unix_nano", json_integer(ev->time_ns), &oom);
+    if (ev->session_id[0])
+        set_str(o, "session_id", ev->session_id, &oom);
+    if (ev->span_id[0])
+        set_str(o, "span_id", ev->span_id, &oom);
+    if (ev->parent_span_id[0])
+        set_str(o, "parent_span_id", ev->parent_span_id, &oom);
+    set_str(o, "agent_id", ev->agent_id, &oom);
+    set_str(o, "user", ev->user, &oom);
+    if (ev->uid >= 0)
+        set(o, "uid", json_integer(ev->uid), &oom);
+    set_str(o, "workspace", ev->workspace, &oom);
+    if (ev->policy_digest[0])
+        set_str(o, "policy_digest", ev->policy_digest, &oom);
+    set_str(o, "tier", ev->tier, &oom);
+
+    json_t *sub = NULL;
+    switch (ev->kind) {
+    case CDN_EV_SESSION_END:
+        sub = json_object();
+        set(o, "session", sub, &oom);
+        if (!sub)
+            break;
+        set(sub, "exit_code", ev->exit_code >= 0 ? json_integer(ev->exit_code) : json_null(),
+            &oom);
+        set(sub, "signal", json_integer(ev->signal), &oom);
+        set(sub, "duration_ns", json_integer(ev->duration_ns), &oom);
+        break;
+    case CDN_EV_PROCESS_START:
+    case CDN_EV_PROCESS_EXIT:
+        sub = json_object();
+        set(o, "process", sub, &oom);
+        if (!sub)
+            break;
+        set(sub, "pid", json_integer(ev->pid), &oom);
+        if (ev->kind == CDN_EV_PROCESS_START) {
+            json_t *a = json_array();
+            set(sub, "argv", a, &oom);
+            for (size_t i = 0; a && ev->argv && ev->argv[i]; i++)
+                if (json_array_append_new(a, cdn_json_bytes(ev->argv[i])) < 0)
+                    oom = true;
+        } else {
+            set(sub, "exit_code",
+                ev->exit_code >= 0 ? json_integer(ev->exit_code) : json_null(), &oom);
+            set(sub, "signal", json_integer(ev->signal), &oom);
+            set(sub, "duration_ns", json_integer(ev->duration_ns), &oom);
+            set(sub, "cpu_user_ns", json_integer(ev->cpu_user_ns), &oom);
+            set(sub, "cpu_sys_ns", json_integer(ev->cpu_sys_ns), &oom);
+            if (ev->peak_rss_bytes >= 0)
+                set(sub, "peak_rss_bytes", json_integer(ev->peak_rss_bytes), &oom);
+        }
+        break;
+    case CDN_EV_NET_ALLOW:
+    case CDN_EV_NET_DENY:
+        sub = json_object();
+        set(o, "net", sub, &oom);
+        if (!sub)
+            break;
+        set_str(sub, "host", ev->host, &oom);
+        set_str(sub, "address", ev->address, &oom);
+        set(sub, "port", json_integer(ev->port), &oom);
+        set_str(sub, "protocol", ev->protocol, &oom);
+        set_str(sub, "rule", ev->rule, &oom);
+        set(sub, "bytes_in", json_integer((json_int_t)ev->bytes_in), &oom);
+        set(sub, "bytes_out", json_integer((json_int_t)ev->bytes_out), &oom);
+        set(sub, "duration_ns", json_integer(ev->duration_ns), &oom);
+        break;
+    case CDN_EV_FS_VIOLATION:
+        sub = json_object();
+        set(o, "fs", sub, &oom);
+        if (!sub)
+            break;
+        set_str(sub, "path", ev->path, &oom);
+        set_str(sub, "operation", ev->operation, &oom);
+        if (ev->pid > 0)
+            set(sub, "pid", json_integer(ev->pid), &oom);
+        set_str(sub, "process_name", ev->process_name, &oom);
+        set_str(sub, "exe", ev->exe, &oom);
+        set_errno(sub, ev->errnum, &oom);
+        set_str(sub, "setting", ev->setting, &oom);
+        break;
+    case CDN_EV_POLICY_WARNING:
+        set_str(o, "setting", ev->setting, &oom);
+        break;
+    case CDN_EV_ERROR:
+        set_errno(o, ev->errnum, &oom);
+        break;
+    case CDN_EV_SESSION_START:
+    case CDN_EV__COUNT:
+        break;
+    }
+    set_str(o, "message", ev->message, &oom);
+    if (oom) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+char *cdn_event_to_line(const cdn_event_t *ev, size_t *len)
+{
+    json_t *o = cdn_event_to_json(ev);
+    if (!o)
+        return NULL;
+    char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
+    json_decref(o);
+    if (!s)
+        return NULL;
+    size_t n = strlen(s);
+    char *line = realloc(s, n + 2);
+    if (!line) {
+        free(s);
+        return NULL;
+    }
+    line[n] = '\n';
+    line[n + 1] = '\0';
+    if (len)
+        *len = n + 1;
+    return line;
+}
