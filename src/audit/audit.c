@@ -283,11 +283,12 @@ long cdn_audit_close(cdn_audit_t *a, FILE *report)
         if (report && (logs_lost || st.spans_dropped))
             fprintf(report,
                     "cordon: audit: %llu of %llu events and %llu spans could not be delivered "
-                    "to %s%s%s\n",
+                    "to %s%s%s%s\n",
                     (unsigned long long)logs_lost,
                     (unsigned long long)(st.events + st.queue_dropped),
                     (unsigned long long)st.spans_dropped, a->otlp_target,
-                    st.last_error[0] ? ": " : "", st.last_error);
+                    st.last_error[0] ? " (last error: " : "", st.last_error,
+                    st.last_error[0] ? ")" : "");
     }
     if (report && a->jsonl_failed)
         fprintf(report, "cordon: audit: %lu events could not be written to %s: %s\n",

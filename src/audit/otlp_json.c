@@ -129,7 +129,7 @@ static void common_attrs(json_t *a, const cdn_event_t *ev, bool *oom)
 
 /* The attributes specific to the kind: shared by log records and span
  * events. */
-static void kind_attrs(json_t *a, const cdn_event_t *ev, bool *oom)
+static void kind_attrs(json_t *a, const cdn_event_t *ev, bool on_span, bool *oom)
 {
     switch (ev->kind) {
     case CDN_EV_PROCESS_START:
@@ -141,7 +141,8 @@ static void kind_attrs(json_t *a, const cdn_event_t *ev, bool *oom)
         break;
     case CDN_EV_PROCESS_EXIT:
     case CDN_EV_SESSION_END:
-        if (ev->pid > 0)
+        /* On a span, process.start already set process.pid. */
+        if (ev->pid > 0 && !on_span)
             attr_int(a, "process.pid", ev->pid, oom);
         if (ev->exit_code >= 0)
             attr_int(a, "process.exit.code", ev->exit_code, oom);
@@ -239,7 +240,7 @@ json_t *cdn_otlp_log_record(const cdn_event_t *ev)
     if (!attrs)
         return NULL;
     common_attrs(attrs, ev, &oom);
-    kind_attrs(attrs, ev, &oom);
+    kind_attrs(attrs, ev, false, &oom);
     const char *sevtext;
     int sev = severity(ev, &sevtext);
     _cleanup_free_ char *sum = ev->message ? NULL : summary(ev);
@@ -342,7 +343,7 @@ static int open_span(cdn_spans_t *s, const cdn_event_t *ev, const char *name)
     if (ev->kind == CDN_EV_SESSION_START)
         common_attrs(sp->attrs, ev, &oom);
     else
-        kind_attrs(sp->attrs, ev, &oom);
+        kind_attrs(sp->attrs, ev, false, &oom);
     if (oom) {
         span_clear(sp);
         return -1;
@@ -395,7 +396,7 @@ static int add_span_event(cdn_spans_t *s, const cdn_event_t *ev)
     if (!attrs)
         return -1;
     attr_str(attrs, "cordon.decision", cdn_decision_name(ev->decision), &oom);
-    kind_attrs(attrs, ev, &oom);
+    kind_attrs(attrs, ev, false, &oom);
     attr_str(attrs, "cordon.message", ev->message, &oom);
     char name[64];
     snprintf(name, sizeof name, "cordon.%s", cdn_event_kind_name(ev->kind));
@@ -428,7 +429,7 @@ int cdn_spans_feed(cdn_spans_t *s, const cdn_event_t *ev, json_t *done)
             return 0;
         {
             bool oom = false;
-            kind_attrs(sp->attrs, ev, &oom);
+            kind_attrs(sp->attrs, ev, true, &oom);
             if (oom)
                 return -1;
         }
