@@ -15,7 +15,18 @@
 
 #define MAX_DOMAINS 64
 #define MAX_WATCH 16
-#define MAX_GROUP 8
+#define MAX_GROUP 4   /* Landlock records in one audit event */
+#define MAX_PENDING 8 /* events being assembled at once (processes interleave) */
+
+/* The records of one audit event (one serial), until its EOE record. */
+typedef struct {
+    bool used;
+    uint64_t serial, age;
+    cdn_ll_record_t recs[MAX_GROUP];
+    size_t n;
+    long sys_pid, sys_exit;
+    char sys_comm[64], sys_exe[4096];
+} group_t;
 
 struct cdn_landlock_audit {
     int fd;
@@ -24,12 +35,8 @@ struct cdn_landlock_audit {
     size_t n_watch;
     uint64_t domains[MAX_DOMAINS]; /* ring of domains known to be ours */
     size_t n_domains, next_domain;
-    /* The records of the event being assembled (same serial). */
-    uint64_t serial;
-    cdn_ll_record_t *group; /* MAX_GROUP access/domain records */
-    size_t n_group;
-    long sys_pid, sys_exit;
-    char sys_comm[64], sys_exe[4096];
+    group_t *groups; /* MAX_PENDING */
+    uint64_t clock;
 };
 
 /* ---- parsing ---- */
@@ -181,6 +188,21 @@ int cdn_landlock_audit_parse(int type, const char *text, size_t len, cdn_ll_reco
 
 /* ---- netlink ---- */
 
+/* Walks the messages of one datagram: cur is NULL first, then the previous
+ * message; NULL at the end or at a malformed length. */
+static struct nlmsghdr *walk(char *buf, size_t n, struct nlmsghdr *cur)
+{
+    size_t off = 0;
+    if (cur)
+        off = (size_t)((char *)cur - buf) + NLMSG_ALIGN(cur->nlmsg_len);
+    if (off + NLMSG_HDRLEN > n)
+        return NULL;
+    struct nlmsghdr *h = (struct nlmsghdr *)(buf + off);
+    if (h->nlmsg_len < NLMSG_HDRLEN || h->nlmsg_len > n - off)
+        return NULL;
+    return h;
+}
+
 static int audit_request(int fd, int type, const void *payload, size_t len, cdn_error_t *err)
 {
     struct {
@@ -215,9 +237,7 @@ static int audit_enabled(int *enabled, cdn_error_t *err)
         ssize_t n = recv(fd, buf, sizeof buf, 0);
         if (n < 0)
             return cdn_error(err, errno, "reading the audit status");
-        int left = (int)n; /* NLMSG_NEXT counts down, NLMSG_OK needs it signed */
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
-             h = NLMSG_NEXT(h, left)) {
+        for (struct nlmsghdr *h = walk(buf, (size_t)n, NULL); h; h = walk(buf, (size_t)n, h)) {
             if (h->nlmsg_type == NLMSG_ERROR) {
                 struct nlmsgerr *e = NLMSG_DATA(h);
                 if (e->error)
@@ -274,7 +294,7 @@ int cdn_landlock_audit_open(bool enable_audit, cdn_landlock_audit_t **out, cdn_e
         restore = true;
     }
     cdn_landlock_audit_t *r = calloc(1, sizeof *r);
-    cdn_ll_record_t *g = calloc(MAX_GROUP, sizeof *g);
+    group_t *g = calloc(MAX_PENDING, sizeof *g);
     if (!r || !g) {
         free(r);
         free(g);
@@ -282,10 +302,9 @@ int cdn_landlock_audit_open(bool enable_audit, cdn_landlock_audit_t **out, cdn_e
             set_enabled(0, err);
         return cdn_error(err, ENOMEM, "opening the Landlock audit reader");
     }
-    r->group = g;
+    r->groups = g;
     r->fd = steal_fd(&fd);
     r->restore_disabled = restore;
-    r->sys_pid = -1;
     *out = r;
     return 0;
 }
@@ -351,26 +370,26 @@ static void operation_of(const char *blockers, char *out, size_t cap)
 }
 
 /* Emits the events of the assembled group, then resets it. */
-static int flush_group(cdn_landlock_audit_t *r, cdn_audit_t *a)
+static int flush_group(cdn_landlock_audit_t *r, group_t *grp, cdn_audit_t *a)
 {
     int emitted = 0;
     /* Domain records first: the first denial of a domain carries its
      * "allocated" record, with the pid that created it. */
-    for (size_t i = 0; i < r->n_group; i++) {
-        cdn_ll_record_t *g = &r->group[i];
+    for (size_t i = 0; i < grp->n; i++) {
+        cdn_ll_record_t *g = &grp->recs[i];
         if (g->type == CDN_AUDIT_LANDLOCK_DOMAIN && strcmp(g->status, "allocated") == 0 &&
             watched_pid(r, g->pid))
             learn_domain(r, g->domain);
     }
-    for (size_t i = 0; i < r->n_group; i++) {
-        cdn_ll_record_t *g = &r->group[i];
+    for (size_t i = 0; i < grp->n; i++) {
+        cdn_ll_record_t *g = &grp->recs[i];
         if (g->type != CDN_AUDIT_LANDLOCK_ACCESS || !known_domain(r, g->domain))
             continue;
         cdn_error_t err;
         cdn_event_t *ev = NULL;
         char op[128];
         operation_of(g->blockers, op, sizeof op);
-        int errnum = r->sys_exit < 0 && r->sys_exit > -4096 ? (int)-r->sys_exit : EACCES;
+        int errnum = grp->sys_exit < 0 && grp->sys_exit > -4096 ? (int)-grp->sys_exit : EACCES;
         if (strncmp(g->blockers, "net.", 4) == 0) {
             cdn_net_info_t ni = {.address = g->daddr[0] ? g->daddr : "?", .port = g->dport,
                                  .protocol = "tcp", .rule = "landlock"};
@@ -381,9 +400,9 @@ static int flush_group(cdn_landlock_audit_t *r, cdn_audit_t *a)
             cdn_fs_info_t fi = {
                 .path = g->path[0] ? g->path : "?",
                 .operation = op,
-                .pid = r->sys_pid > 0 ? (pid_t)r->sys_pid : 0,
-                .process_name = r->sys_comm[0] ? r->sys_comm : NULL,
-                .exe = r->sys_exe[0] ? r->sys_exe : NULL,
+                .pid = grp->sys_pid > 0 ? (pid_t)grp->sys_pid : 0,
+                .process_name = grp->sys_comm[0] ? grp->sys_comm : NULL,
+                .exe = grp->sys_exe[0] ? grp->sys_exe : NULL,
                 .errnum = errnum,
                 .setting = read ? "filesystem.allowRead" : "filesystem.allowWrite",
             };
@@ -398,11 +417,33 @@ static int flush_group(cdn_landlock_audit_t *r, cdn_audit_t *a)
         cdn_audit_emit(a, ev);
         emitted++;
     }
-    r->n_group = 0;
-    r->sys_pid = -1;
-    r->sys_exit = 0;
-    r->sys_comm[0] = r->sys_exe[0] = '\0';
+    grp->used = false;
     return emitted;
+}
+
+static group_t *group_for(cdn_landlock_audit_t *r, cdn_audit_t *a, uint64_t serial, int *emitted)
+{
+    group_t *free_slot = NULL, *oldest = NULL;
+    for (size_t i = 0; i < MAX_PENDING; i++) {
+        group_t *g = &r->groups[i];
+        if (g->used && g->serial == serial)
+            return g;
+        if (!g->used && !free_slot)
+            free_slot = g;
+        if (g->used && (!oldest || g->age < oldest->age))
+            oldest = g;
+    }
+    if (!free_slot) {
+        /* Its EOE never came (or was lost): report what it has. */
+        *emitted += flush_group(r, oldest, a);
+        free_slot = oldest;
+    }
+    memset(free_slot, 0, sizeof *free_slot);
+    free_slot->used = true;
+    free_slot->serial = serial;
+    free_slot->age = ++r->clock;
+    free_slot->sys_pid = -1;
+    return free_slot;
 }
 
 static int take(cdn_landlock_audit_t *r, cdn_audit_t *a, int type, const char *text, size_t len)
@@ -415,18 +456,16 @@ static int take(cdn_landlock_audit_t *r, cdn_audit_t *a, int type, const char *t
         return -ENOMEM;
     int emitted = 0;
     if (cdn_landlock_audit_parse(type, text, len, rec) == 0) {
-        if (r->n_group && rec->serial != r->serial)
-            emitted += flush_group(r, a);
-        r->serial = rec->serial;
+        group_t *g = group_for(r, a, rec->serial, &emitted);
         if (type == CDN_AUDIT_SYSCALL) {
-            r->sys_pid = rec->pid;
-            r->sys_exit = rec->exit;
-            snprintf(r->sys_comm, sizeof r->sys_comm, "%s", rec->comm);
-            snprintf(r->sys_exe, sizeof r->sys_exe, "%s", rec->exe);
+            g->sys_pid = rec->pid;
+            g->sys_exit = rec->exit;
+            snprintf(g->sys_comm, sizeof g->sys_comm, "%s", rec->comm);
+            snprintf(g->sys_exe, sizeof g->sys_exe, "%s", rec->exe);
         } else if (type == CDN_AUDIT_EOE) {
-            emitted += flush_group(r, a);
-        } else if (r->n_group < MAX_GROUP) {
-            r->group[r->n_group++] = *rec;
+            emitted += flush_group(r, g, a);
+        } else if (g->n < MAX_GROUP) {
+            g->recs[g->n++] = *rec;
         }
     }
     free(rec);
@@ -452,9 +491,7 @@ int cdn_landlock_audit_read(cdn_landlock_audit_t *r, cdn_audit_t *a, cdn_error_t
                 continue;
             return cdn_error(err, errno, "reading audit records");
         }
-        int left = (int)n; /* NLMSG_NEXT counts down, NLMSG_OK needs it signed */
-        for (struct nlmsghdr *h = (struct nlmsghdr *)buf; NLMSG_OK(h, left);
-             h = NLMSG_NEXT(h, left)) {
+        for (struct nlmsghdr *h = walk(buf, (size_t)n, NULL); h; h = walk(buf, (size_t)n, h)) {
             int e = take(r, a, h->nlmsg_type, NLMSG_DATA(h), h->nlmsg_len - NLMSG_HDRLEN);
             if (e < 0)
                 return cdn_error(err, -e, "reading audit records");
@@ -468,13 +505,14 @@ void cdn_landlock_audit_close(cdn_landlock_audit_t *r, cdn_audit_t *a)
 {
     if (!r)
         return;
-    if (r->n_group)
-        flush_group(r, a);
+    for (size_t i = 0; i < MAX_PENDING; i++)
+        if (r->groups[i].used)
+            flush_group(r, &r->groups[i], a);
     if (r->restore_disabled) {
         cdn_error_t err;
         set_enabled(0, &err);
     }
     close(r->fd);
-    free(r->group);
+    free(r->groups);
     free(r);
 }
