@@ -408,102 +408,117 @@ static uint64_t post(cdn_otlp_t *x, const char *url, const char *body, uint64_t 
     }
 }
 
-static char *wrap(cdn_otlp_t *x, const char *outer, const char *scope_key, const char *items_key,
-                  json_t *items)
+/* Log records are serialised as they arrive (the thread works while the
+ * command runs, so little is left for the flush at exit) and kept as one
+ * comma-separated text until they are sent. */
+typedef struct {
+    char *s;
+    size_t n, cap;
+    uint64_t count;
+    int64_t oldest_ns; /* monotonic, of the first pending record */
+} pending_t;
+
+static bool pending_add(pending_t *p, const char *rec)
 {
-    json_t *req = json_pack("{s:[{s:O, s:[{s:{s:s, s:s}, s:O}]}]}", outer, "resource",
-                            x->resource, scope_key, "scope", "name", "cordon.audit", "version",
-                            CORDON_VERSION, items_key, items);
-    if (!req)
+    size_t l = strlen(rec);
+    if (p->n + l + 2 > p->cap) {
+        size_t cap = p->cap ? p->cap : 65536;
+        while (cap < p->n + l + 2)
+            cap *= 2;
+        char *ns = realloc(p->s, cap);
+        if (!ns)
+            return false;
+        p->s = ns;
+        p->cap = cap;
+    }
+    if (p->count)
+        p->s[p->n++] = ',';
+    memcpy(p->s + p->n, rec, l + 1);
+    p->n += l;
+    if (!p->count)
+        p->oldest_ns = mono_ns();
+    p->count++;
+    return true;
+}
+
+static char *request_body(cdn_otlp_t *x, const char *outer, const char *scoped,
+                          const char *items_key, const char *items)
+{
+    _cleanup_free_ char *res = json_dumps(x->resource, JSON_COMPACT);
+    char *body = NULL;
+    if (!res ||
+        asprintf(&body,
+                 "{\"%s\":[{\"resource\":%s,\"%s\":[{\"scope\":{\"name\":\"cordon.audit\","
+                 "\"version\":\"%s\"},\"%s\":[%s]}]}]}",
+                 outer, res, scoped, CORDON_VERSION, items_key, items) < 0)
         return NULL;
-    char *s = json_dumps(req, JSON_COMPACT);
-    json_decref(req);
-    return s;
+    return body;
 }
 
-static void send_batch(cdn_otlp_t *x, cdn_event_t **evs, size_t n, bool final)
+static void send_logs(cdn_otlp_t *x, pending_t *p)
 {
-    json_t *logs = json_array(), *spans = json_array();
-    uint64_t n_logs = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *rec = logs ? cdn_otlp_log_record(evs[i]) : NULL;
-        if (rec && json_array_append_new(logs, rec) == 0)
-            n_logs++;
-        if (spans)
-            cdn_spans_feed(x->spans, evs[i], spans);
-    }
-    if (final && spans)
-        cdn_spans_finish_all(x->spans, cdn_audit_now_ns(), spans);
-    uint64_t logs_ok = 0, spans_ok = 0, n_spans = spans ? json_array_size(spans) : 0;
-    if (x->logs_url && n_logs) {
-        _cleanup_free_ char *body = wrap(x, "resourceLogs", "scopeLogs", "logRecords", logs);
-        if (body)
-            logs_ok = post(x, x->logs_url, body, n_logs, "rejectedLogRecords");
-    }
-    if (x->traces_url && n_spans) {
-        _cleanup_free_ char *body = wrap(x, "resourceSpans", "scopeSpans", "spans", spans);
-        if (body)
-            spans_ok = post(x, x->traces_url, body, n_spans, "rejectedSpans");
-    }
-    json_decref(logs);
-    json_decref(spans);
-    pthread_mutex_lock(&x->lock);
+    if (!p->count)
+        return;
+    uint64_t ok = 0;
     if (x->logs_url) {
-        x->stats.logs_sent += logs_ok;
-        x->stats.logs_dropped += n - logs_ok;
+        _cleanup_free_ char *body = request_body(x, "resourceLogs", "scopeLogs", "logRecords",
+                                                 p->s);
+        if (body)
+            ok = post(x, x->logs_url, body, p->count, "rejectedLogRecords");
+        pthread_mutex_lock(&x->lock);
+        x->stats.logs_sent += ok;
+        x->stats.logs_dropped += p->count - ok;
+        pthread_mutex_unlock(&x->lock);
     }
-    if (x->traces_url) {
-        x->stats.spans_sent += spans_ok;
-        x->stats.spans_dropped += n_spans - spans_ok;
-    }
-    pthread_mutex_unlock(&x->lock);
+    p->n = 0;
+    p->count = 0;
+    if (p->s)
+        p->s[0] = '\0';
 }
 
-static void *worker(void *arg)
+static void send_spans(cdn_otlp_t *x, json_t *spans)
 {
-    cdn_otlp_t *x = arg;
-    cdn_event_t **batch = calloc(x->batch_max, sizeof *batch);
-    for (;;) {
-        pthread_mutex_lock(&x->lock);
-        for (;;) {
-            if (x->closing || x->count >= x->batch_max)
-                break;
-            if (x->count > 0 &&
-                mono_ns() - x->oldest_ns >= (int64_t)x->schedule_delay_ms * 1000000)
-                break;
-            if (x->count > 0) {
-                struct timespec ts;
-                abs_mono(&ts, x->oldest_ns + (int64_t)x->schedule_delay_ms * 1000000);
-                pthread_cond_timedwait(&x->cond, &x->lock, &ts);
-            } else {
-                pthread_cond_wait(&x->cond, &x->lock);
-            }
-        }
-        bool closing = x->closing;
-        bool late = closing && mono_ns() >= x->deadline_ns;
-        size_t n = 0;
-        size_t max = batch ? x->batch_max : 0;
-        while (x->count > 0 && n < max && !late) {
-            batch[n++] = x->queue[x->head];
-            x->head = (x->head + 1) % x->cap;
-            x->count--;
-        }
-        if (x->count > 0)
-            x->oldest_ns = mono_ns();
-        bool final = closing && x->count == 0;
-        pthread_mutex_unlock(&x->lock);
-
-        if (n > 0 || final)
-            send_batch(x, batch, n, final);
-        for (size_t i = 0; i < n; i++)
-            cdn_event_free(batch[i]);
-        if (late || !batch)
-            break;
-        if (final)
-            break;
+    size_t n = json_array_size(spans);
+    if (!n || !x->traces_url)
+        return;
+    uint64_t ok = 0;
+    _cleanup_free_ char *items = json_dumps(spans, JSON_COMPACT);
+    if (items) {
+        items[strlen(items) - 1] = '\0'; /* the array's brackets come from request_body */
+        _cleanup_free_ char *body = request_body(x, "resourceSpans", "scopeSpans", "spans",
+                                                 items + 1);
+        if (body)
+            ok = post(x, x->traces_url, body, n, "rejectedSpans");
     }
-    free(batch);
-    return NULL;
+    pthread_mutex_lock(&x->lock);
+    x->stats.spans_sent += ok;
+    x->stats.spans_dropped += n - ok;
+    pthread_mutex_unlock(&x->lock);
+    json_array_clear(spans);
+}
+
+static void convert(cdn_otlp_t *x, cdn_event_t *ev, pending_t *p, json_t *spans)
+{
+    if (x->logs_url) {
+        json_t *rec = cdn_otlp_log_record(ev);
+        char *s = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
+        json_decref(rec);
+        if (!s || !pending_add(p, s)) {
+            pthread_mutex_lock(&x->lock);
+            x->stats.logs_dropped++;
+            pthread_mutex_unlock(&x->lock);
+        }
+        free(s);
+    }
+    if (x->traces_url && cdn_spans_feed(x->spans, ev, spans) < 0) {
+        pthread_mutex_lock(&x->lock);
+        x->stats.spans_dropped++;
+        pthread_mutex_unlock(&x->lock);
+    }
+    if (p->count >= x->batch_max)
+        send_logs(x, p);
+    if (json_array_size(spans) >= x->batch_max)
+        send_spans(x, spans);
 }
 
 static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
@@ -512,9 +527,87 @@ static void curl_init_once(void)
     curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-int cdn_otlp_start(const cdn_otlp_config_t *cfg, cdn_otlp_t **out, cdn_error_t *err)
+/* libcurl and TLS are set up here, not in cdn_otlp_start(): their start-up
+ * (OpenSSL's configuration, among others) then overlaps the command instead
+ * of delaying it.  curl_global_init() is thread-safe since curl 7.84. */
+static bool curl_setup(cdn_otlp_t *x)
 {
     pthread_once(&curl_once, curl_init_once);
+    x->curl = curl_easy_init();
+    if (!x->curl)
+        return false;
+    curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->headers);
+    curl_easy_setopt(x->curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(x->curl, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(x->curl, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(x->curl, CURLOPT_USERAGENT, "cordon/" CORDON_VERSION);
+    return true;
+}
+
+static void *worker(void *arg)
+{
+    cdn_otlp_t *x = arg;
+    pending_t p = {0};
+    if (!curl_setup(x))
+        note_error(x, "libcurl could not be initialised");
+    json_t *spans = json_array();
+    cdn_event_t **taken = calloc(x->cap, sizeof *taken);
+    bool oom = !spans || !taken || !x->curl;
+    const int64_t delay = (int64_t)x->schedule_delay_ms * 1000000;
+    for (;;) {
+        pthread_mutex_lock(&x->lock);
+        while (!x->closing && x->count == 0 && !oom) {
+            if (p.count || json_array_size(spans)) {
+                int64_t due = (p.count ? p.oldest_ns : mono_ns()) + delay;
+                if (mono_ns() >= due)
+                    break;
+                struct timespec ts;
+                abs_mono(&ts, due);
+                if (pthread_cond_timedwait(&x->cond, &x->lock, &ts) == ETIMEDOUT)
+                    break;
+            } else {
+                pthread_cond_wait(&x->cond, &x->lock);
+            }
+        }
+        bool closing = x->closing, late = closing && mono_ns() >= x->deadline_ns;
+        size_t n = 0;
+        while (x->count > 0 && !late && !oom) {
+            taken[n++] = x->queue[x->head];
+            x->head = (x->head + 1) % x->cap;
+            x->count--;
+        }
+        pthread_mutex_unlock(&x->lock);
+        if (oom || late)
+            break;
+        for (size_t i = 0; i < n; i++) {
+            convert(x, taken[i], &p, spans);
+            cdn_event_free(taken[i]);
+        }
+        if (closing)
+            cdn_spans_finish_all(x->spans, cdn_audit_now_ns(), spans);
+        if (closing || (p.count && mono_ns() - p.oldest_ns >= delay) || n == 0) {
+            send_logs(x, &p);
+            send_spans(x, spans);
+        }
+        if (closing)
+            break;
+    }
+    /* Whatever is still pending was not delivered. */
+    pthread_mutex_lock(&x->lock);
+    if (x->logs_url)
+        x->stats.logs_dropped += p.count;
+    if (x->traces_url)
+        x->stats.spans_dropped += json_array_size(spans);
+    pthread_mutex_unlock(&x->lock);
+    json_decref(spans);
+    free(p.s);
+    free(taken);
+    return NULL;
+}
+
+int cdn_otlp_start(const cdn_otlp_config_t *cfg, cdn_otlp_t **out, cdn_error_t *err)
+{
     cdn_otlp_t *x = calloc(1, sizeof *x);
     if (!x)
         return cdn_error(err, ENOMEM, "starting the OTLP exporter");
@@ -536,10 +629,16 @@ int cdn_otlp_start(const cdn_otlp_config_t *cfg, cdn_otlp_t **out, cdn_error_t *
     x->traces_url = cfg->traces_url ? strdup(cfg->traces_url) : NULL;
     x->resource = cdn_otlp_resource(cfg);
     x->spans = cdn_spans_new();
-    x->curl = curl_easy_init();
-    bool ok = x->queue && x->resource && x->spans && x->curl &&
+    bool ok = x->queue && x->resource && x->spans &&
               (!cfg->logs_url || x->logs_url) && (!cfg->traces_url || x->traces_url);
     struct curl_slist *h = ok ? curl_slist_append(NULL, "Content-Type: application/json") : NULL;
+    /* curl 7.x sends "Expect: 100-continue" for bodies over 1 kB and waits a
+     * round trip (up to a second with some servers) before the body. */
+    struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL;
+    if (h2)
+        h = h2;
+    else
+        ok = false;
     ok = ok && h;
     for (size_t i = 0; ok && i < cfg->headers.n; i++) {
         struct curl_slist *nh = curl_slist_append(h, cfg->headers.v[i]);
@@ -553,12 +652,6 @@ int cdn_otlp_start(const cdn_otlp_config_t *cfg, cdn_otlp_t **out, cdn_error_t *
         cdn_otlp_stop(x, NULL);
         return cdn_error(err, ENOMEM, "starting the OTLP exporter");
     }
-    curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->headers);
-    curl_easy_setopt(x->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(x->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(x->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(x->curl, CURLOPT_USERAGENT, "cordon/" CORDON_VERSION);
     int rc = pthread_create(&x->thread, NULL, worker, x);
     if (rc != 0) {
         cdn_otlp_stop(x, NULL);
@@ -583,10 +676,9 @@ bool cdn_otlp_enqueue(cdn_otlp_t *x, cdn_event_t *ev)
     x->queue[(x->head + x->count) % x->cap] = ev;
     x->count++;
     x->stats.events++;
-    bool wake = x->count >= x->batch_max;
     pthread_mutex_unlock(&x->lock);
-    if (wake)
-        pthread_cond_signal(&x->cond);
+    /* Wake the thread for every event: it serialises while the command runs. */
+    pthread_cond_signal(&x->cond);
     return true;
 }
 

@@ -100,6 +100,13 @@ static char *replace_secrets(const char *in)
 {
     buf_t b = {0};
     pthread_mutex_lock(&secrets_lock);
+    bool found = false;
+    for (size_t i = 0; i < n_secrets && !found; i++)
+        found = strstr(in, secrets[i]) != NULL;
+    if (!found) {
+        pthread_mutex_unlock(&secrets_lock);
+        return strdup(in);
+    }
     for (const char *p = in; *p;) {
         size_t hit = 0;
         for (size_t i = 0; i < n_secrets && !hit; i++) {
@@ -216,11 +223,28 @@ static char *redact_shapes(const char *in)
     return buf_finish(&b);
 }
 
+/* Most strings (paths, hosts, plain arguments) hold none of the shapes:
+ * one scan decides, and they are copied without the byte-by-byte walk. */
+static bool may_have_shape(const char *s)
+{
+    if (strchr(s, '=') || strstr(s, "://"))
+        return true;
+    for (const char *p = s; (p = strpbrk(p, "aAbB")); p++)
+        if (strncasecmp(p, "authorization:", 14) == 0 || strncasecmp(p, "bearer ", 7) == 0)
+            return true;
+    return false;
+}
+
 char *cdn_redact_text(const char *in)
 {
     if (!in)
         return NULL;
-    _cleanup_free_ char *s = replace_secrets(in);
+    pthread_mutex_lock(&secrets_lock);
+    bool any_secret = n_secrets > 0;
+    pthread_mutex_unlock(&secrets_lock);
+    _cleanup_free_ char *s = any_secret ? replace_secrets(in) : strdup(in);
+    if (s && !may_have_shape(s))
+        return steal_pointer(&s);
     if (!s)
         return NULL;
     return redact_shapes(s);

@@ -102,7 +102,7 @@ int main(int argc, char **argv)
         default: return 2;
         }
     }
-    int64_t t_start = mono_us();
+    int64_t t_start = mono_us(), open_us = 0;
     cdn_error_t err = {0};
     cdn_audit_t *a = NULL;
     char star[] = "*";
@@ -123,7 +123,10 @@ int main(int argc, char **argv)
             .n_ignore = 1,
             .flush_timeout_ms = flush_ms,
         };
-        if (cdn_audit_open(&cfg, &a, &err) < 0) {
+        int64_t t_open = mono_us();
+        int orc = cdn_audit_open(&cfg, &a, &err);
+        open_us = mono_us() - t_open;
+        if (orc < 0) {
             cdn_error_print(&err, stderr);
             return 3;
         }
@@ -216,8 +219,9 @@ int main(int argc, char **argv)
     long lost = cdn_audit_close(a, stderr);
     int64_t t_end = mono_us();
     printf("{\"session_id\":\"%s\",\"lost\":%ld,\"events\":%d,\"emit_max_us\":%lld,"
-           "\"close_ms\":%.1f,\"wall_ms\":%.1f}\n",
-           session, lost, seq, (long long)emit_max_us, (double)(t_end - t_close) / 1000.0,
+           "\"open_ms\":%.1f,\"close_ms\":%.1f,\"wall_ms\":%.1f}\n",
+           session, lost, seq, (long long)emit_max_us, (double)open_us / 1000.0,
+           (double)(t_end - t_close) / 1000.0,
            (double)(t_end - t_start) / 1000.0);
     cdn_strv_free(&ignore.paths);
     cdn_audit_clear_secrets();
