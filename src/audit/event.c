@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "audit/jsonw.h"
 #include "audit/redact.h"
 #include "util/cleanup.h"
 
@@ -333,33 +334,6 @@ static void set(json_t *o, const char *k, json_t *v, bool *oom)
         *oom = true;
 }
 
-/* Length of the valid UTF-8 sequence at p, 0 if invalid (overlongs,
- * surrogates and code points above U+10FFFF included). */
-static size_t utf8_seq(const unsigned char *p)
-{
-    unsigned c = p[0];
-    size_t n;
-    unsigned min, cp;
-    if (c < 0x80)
-        return 1;
-    if ((c & 0xe0) == 0xc0)
-        n = 2, min = 0x80, cp = c & 0x1f;
-    else if ((c & 0xf0) == 0xe0)
-        n = 3, min = 0x800, cp = c & 0x0f;
-    else if ((c & 0xf8) == 0xf0)
-        n = 4, min = 0x10000, cp = c & 0x07;
-    else
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (p[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
 /* Paths and argv are bytes, JSON strings are Unicode: a byte that is not
  * part of valid UTF-8 is written as the four characters \xNN, so nothing is
  * lost silently and the line stays valid JSON. */
@@ -374,7 +348,7 @@ json_t *cdn_json_bytes(const char *v)
         return NULL;
     size_t o = 0;
     for (const unsigned char *p = (const unsigned char *)v; *p;) {
-        size_t l = utf8_seq(p);
+        size_t l = cdn_utf8_seq(p);
         if (l) {
             memcpy(s + o, p, l);
             o += l;

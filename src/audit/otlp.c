@@ -500,9 +500,7 @@ static void send_spans(cdn_otlp_t *x, json_t *spans)
 static void convert(cdn_otlp_t *x, cdn_event_t *ev, pending_t *p, json_t *spans)
 {
     if (x->logs_url) {
-        json_t *rec = cdn_otlp_log_record(ev);
-        char *s = rec ? json_dumps(rec, JSON_COMPACT) : NULL;
-        json_decref(rec);
+        char *s = cdn_otlp_log_record(ev);
         if (!s || !pending_add(p, s)) {
             pthread_mutex_lock(&x->lock);
             x->stats.logs_dropped++;

@@ -73,7 +73,8 @@ void cdn_otlp_stop(cdn_otlp_t *x, cdn_otlp_stats_t *stats);
 
 /* OTLP JSON builders, exposed for tests and the fuzzer. */
 json_t *cdn_otlp_resource(const cdn_otlp_config_t *cfg);
-json_t *cdn_otlp_log_record(const cdn_event_t *ev);
+/* One OTLP LogRecord as JSON text (malloc'd), NULL on ENOMEM. */
+char *cdn_otlp_log_record(const cdn_event_t *ev);
 
 /* Span bookkeeping: events in, finished OTLP span objects out. */
 typedef struct cdn_spans cdn_spans_t;

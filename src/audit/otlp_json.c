@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "audit/jsonw.h"
 #include "util/cleanup.h"
 
 /* OTLP SeverityNumber */
@@ -30,6 +31,14 @@ static json_t *ns_string(int64_t ns)
     return json_string(b);
 }
 
+/* Attributes go either into a jansson array (spans, the resource) or
+ * straight into text (log records, the hot path). */
+typedef struct {
+    json_t *arr;
+    cdn_jsonw_t *w;
+    size_t count;
+} attrs_t;
+
 static void push(json_t *arr, const char *key, json_t *value, bool *oom)
 {
     json_t *kv = value ? json_pack("{s:s, s:o}", "key", key, "value", value) : NULL;
@@ -37,22 +46,56 @@ static void push(json_t *arr, const char *key, json_t *value, bool *oom)
         *oom = true;
 }
 
-static void attr_str(json_t *arr, const char *key, const char *v, bool *oom)
+static void w_key(attrs_t *a, const char *key)
+{
+    if (a->count++)
+        cdn_jsonw_raw(a->w, ",", 1);
+    cdn_jsonw_lit(a->w, "{\"key\":");
+    cdn_jsonw_str(a->w, key);
+    cdn_jsonw_lit(a->w, ",\"value\":");
+}
+
+static void attr_str(attrs_t *a, const char *key, const char *v, bool *oom)
 {
     if (!v)
         return;
+    if (a->w) {
+        w_key(a, key);
+        cdn_jsonw_lit(a->w, "{\"stringValue\":");
+        cdn_jsonw_str(a->w, v);
+        cdn_jsonw_lit(a->w, "}}");
+        return;
+    }
     json_t *s = cdn_json_bytes(v);
-    push(arr, key, s ? json_pack("{s:o}", "stringValue", s) : NULL, oom);
+    push(a->arr, key, s ? json_pack("{s:o}", "stringValue", s) : NULL, oom);
 }
 
-static void attr_int(json_t *arr, const char *key, int64_t v, bool *oom)
+static void attr_int(attrs_t *a, const char *key, int64_t v, bool *oom)
 {
+    if (a->w) {
+        w_key(a, key);
+        cdn_jsonw_lit(a->w, "{\"intValue\":\"");
+        cdn_jsonw_int(a->w, v);
+        cdn_jsonw_lit(a->w, "\"}}");
+        return;
+    }
     json_t *s = ns_string(v);
-    push(arr, key, s ? json_pack("{s:o}", "intValue", s) : NULL, oom);
+    push(a->arr, key, s ? json_pack("{s:o}", "intValue", s) : NULL, oom);
 }
 
-static void attr_strv(json_t *arr, const char *key, char *const *v, bool *oom)
+static void attr_strv(attrs_t *a, const char *key, char *const *v, bool *oom)
 {
+    if (a->w) {
+        w_key(a, key);
+        cdn_jsonw_lit(a->w, "{\"arrayValue\":{\"values\":[");
+        for (size_t i = 0; v && v[i]; i++) {
+            cdn_jsonw_lit(a->w, i ? ",{\"stringValue\":" : "{\"stringValue\":");
+            cdn_jsonw_str(a->w, v[i]);
+            cdn_jsonw_raw(a->w, "}", 1);
+        }
+        cdn_jsonw_lit(a->w, "]}}}");
+        return;
+    }
     json_t *vals = json_array();
     for (size_t i = 0; vals && v && v[i]; i++) {
         json_t *s = cdn_json_bytes(v[i]);
@@ -60,15 +103,16 @@ static void attr_strv(json_t *arr, const char *key, char *const *v, bool *oom)
         if (!any || json_array_append_new(vals, any) < 0)
             *oom = true;
     }
-    push(arr, key, vals ? json_pack("{s:{s:o}}", "arrayValue", "values", vals) : NULL, oom);
+    push(a->arr, key, vals ? json_pack("{s:{s:o}}", "arrayValue", "values", vals) : NULL, oom);
 }
 
 json_t *cdn_otlp_resource(const cdn_otlp_config_t *cfg)
 {
     bool oom = false;
-    json_t *attrs = json_array();
-    if (!attrs)
+    json_t *arr = json_array();
+    if (!arr)
         return NULL;
+    attrs_t attrs_ = {.arr = arr}, *attrs = &attrs_;
     /* OTEL_SERVICE_NAME wins over service.name in OTEL_RESOURCE_ATTRIBUTES. */
     const char *service = cfg->service_name;
     for (size_t i = 0; i < cfg->resource.n; i++) {
@@ -98,7 +142,7 @@ json_t *cdn_otlp_resource(const cdn_otlp_config_t *cfg)
         attr_str(attrs, "host.name", host, &oom);
     }
     attr_int(attrs, "process.pid", getpid(), &oom);
-    json_t *r = json_pack("{s:o}", "attributes", attrs);
+    json_t *r = json_pack("{s:o}", "attributes", arr);
     if (!r || oom) {
         json_decref(r);
         return NULL;
@@ -106,7 +150,7 @@ json_t *cdn_otlp_resource(const cdn_otlp_config_t *cfg)
     return r;
 }
 
-static void common_attrs(json_t *a, const cdn_event_t *ev, bool *oom)
+static void common_attrs(attrs_t *a, const cdn_event_t *ev, bool *oom)
 {
     char name[64];
     snprintf(name, sizeof name, "cordon.%s", cdn_event_kind_name(ev->kind));
@@ -129,7 +173,7 @@ static void common_attrs(json_t *a, const cdn_event_t *ev, bool *oom)
 
 /* The attributes specific to the kind: shared by log records and span
  * events. */
-static void kind_attrs(json_t *a, const cdn_event_t *ev, bool on_span, bool *oom)
+static void kind_attrs(attrs_t *a, const cdn_event_t *ev, bool on_span, bool *oom)
 {
     switch (ev->kind) {
     case CDN_EV_PROCESS_START:
@@ -233,39 +277,44 @@ static int severity(const cdn_event_t *ev, const char **text)
     return SEV_INFO;
 }
 
-json_t *cdn_otlp_log_record(const cdn_event_t *ev)
+char *cdn_otlp_log_record(const cdn_event_t *ev)
 {
     bool oom = false;
-    json_t *attrs = json_array();
-    if (!attrs)
-        return NULL;
-    common_attrs(attrs, ev, &oom);
-    kind_attrs(attrs, ev, false, &oom);
+    cdn_jsonw_t w = {0};
     const char *sevtext;
     int sev = severity(ev, &sevtext);
     _cleanup_free_ char *sum = ev->message ? NULL : summary(ev);
-    json_t *body = cdn_json_bytes(ev->message ? ev->message : sum ? sum : "");
-    char name[64];
-    snprintf(name, sizeof name, "cordon.%s", cdn_event_kind_name(ev->kind));
-    json_t *rec = json_pack("{s:o, s:o, s:i, s:s, s:{s:o}, s:s, s:o}",
-                            "timeUnixNano", ns_string(ev->time_ns),
-                            "observedTimeUnixNano", ns_string(ev->time_ns),
-                            "severityNumber", sev, "severityText", sevtext,
-                            "body", "stringValue", body,
-                            "eventName", name,
-                            "attributes", attrs);
-    if (!rec)
-        return NULL;
+    cdn_jsonw_lit(&w, "{\"timeUnixNano\":\"");
+    cdn_jsonw_int(&w, ev->time_ns);
+    cdn_jsonw_lit(&w, "\",\"observedTimeUnixNano\":\"");
+    cdn_jsonw_int(&w, ev->time_ns);
+    cdn_jsonw_lit(&w, "\",\"severityNumber\":");
+    cdn_jsonw_int(&w, sev);
+    cdn_jsonw_lit(&w, ",\"severityText\":");
+    cdn_jsonw_str(&w, sevtext);
+    cdn_jsonw_lit(&w, ",\"body\":{\"stringValue\":");
+    cdn_jsonw_str(&w, ev->message ? ev->message : sum ? sum : "");
+    cdn_jsonw_lit(&w, "},\"eventName\":\"cordon.");
+    cdn_jsonw_lit(&w, cdn_event_kind_name(ev->kind));
+    cdn_jsonw_lit(&w, "\"");
     if (ev->session_id[0] && ev->span_id[0]) {
-        if (json_object_set_new(rec, "traceId", json_string(ev->session_id)) < 0 ||
-            json_object_set_new(rec, "spanId", json_string(ev->span_id)) < 0)
-            oom = true;
+        /* Both are hex digits made by cordon: nothing to escape. */
+        cdn_jsonw_lit(&w, ",\"traceId\":\"");
+        cdn_jsonw_lit(&w, ev->session_id);
+        cdn_jsonw_lit(&w, "\",\"spanId\":\"");
+        cdn_jsonw_lit(&w, ev->span_id);
+        cdn_jsonw_lit(&w, "\"");
     }
-    if (oom) {
-        json_decref(rec);
+    cdn_jsonw_lit(&w, ",\"attributes\":[");
+    attrs_t a = {.w = &w};
+    common_attrs(&a, ev, &oom);
+    kind_attrs(&a, ev, false, &oom);
+    cdn_jsonw_lit(&w, "]}");
+    if (oom || w.oom) {
+        free(w.s);
         return NULL;
     }
-    return rec;
+    return w.s;
 }
 
 typedef struct open_span {
@@ -340,10 +389,11 @@ static int open_span(cdn_spans_t *s, const cdn_event_t *ev, const char *name)
         span_clear(sp);
         return -1;
     }
+    attrs_t a = {.arr = sp->attrs};
     if (ev->kind == CDN_EV_SESSION_START)
-        common_attrs(sp->attrs, ev, &oom);
+        common_attrs(&a, ev, &oom);
     else
-        kind_attrs(sp->attrs, ev, false, &oom);
+        kind_attrs(&a, ev, false, &oom);
     if (oom) {
         span_clear(sp);
         return -1;
@@ -395,9 +445,10 @@ static int add_span_event(cdn_spans_t *s, const cdn_event_t *ev)
     json_t *attrs = json_array();
     if (!attrs)
         return -1;
-    attr_str(attrs, "cordon.decision", cdn_decision_name(ev->decision), &oom);
-    kind_attrs(attrs, ev, false, &oom);
-    attr_str(attrs, "cordon.message", ev->message, &oom);
+    attrs_t a = {.arr = attrs};
+    attr_str(&a, "cordon.decision", cdn_decision_name(ev->decision), &oom);
+    kind_attrs(&a, ev, false, &oom);
+    attr_str(&a, "cordon.message", ev->message, &oom);
     char name[64];
     snprintf(name, sizeof name, "cordon.%s", cdn_event_kind_name(ev->kind));
     json_t *e = json_pack("{s:o, s:s, s:o}", "timeUnixNano", ns_string(ev->time_ns), "name",
@@ -429,7 +480,8 @@ int cdn_spans_feed(cdn_spans_t *s, const cdn_event_t *ev, json_t *done)
             return 0;
         {
             bool oom = false;
-            kind_attrs(sp->attrs, ev, true, &oom);
+            attrs_t a = {.arr = sp->attrs};
+            kind_attrs(&a, ev, true, &oom);
             if (oom)
                 return -1;
         }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/jsonw.h"
 #include "audit/landlock_audit.h"
 #include "audit/otlp.h"
 #include "audit/redact.h"
@@ -39,6 +40,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* header injection */
     cdn_strv_free(&kv);
     cdn_otlp_parse_retry_after(s);
+    /* The direct JSON writer must always produce JSON that means what
+     * jansson's (cdn_json_bytes) means. */
+    cdn_jsonw_t w = {0};
+    cdn_jsonw_str(&w, s);
+    json_t *parsed = w.s ? json_loads(w.s, JSON_DECODE_ANY, NULL) : NULL;
+    json_t *ref = cdn_json_bytes(s);
+    if (w.s && (!parsed || !ref || strcmp(json_string_value(parsed), json_string_value(ref))))
+        abort();
+    json_decref(parsed);
+    json_decref(ref);
+    free(w.s);
     free(s);
     return 0;
 }

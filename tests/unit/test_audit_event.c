@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "audit/audit.h"
+#include "audit/jsonw.h"
 #include "audit/report.h"
 
 static const char *jstr(json_t *o, const char *path)
@@ -317,6 +318,32 @@ static void test_ignore_rules(void **state)
     cdn_strv_free(&rules[1].paths);
 }
 
+/* The direct writer (OTLP hot path) and jansson (JSON lines) must agree on
+ * every string, including bytes that are not UTF-8. */
+static void test_jsonw_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const cases[] = {
+        "plain", "quote\" back\\slash", "ctl\x01\x1f\x7f tab\t nl\n", "caf\xc3\xa9 \xe2\x82\xac",
+        "bad\xff\xfe", "overlong\xc0\xaf", "surrogate\xed\xa0\x80", "cut\xe2\x82", "",
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cdn_jsonw_t w = {0};
+        cdn_jsonw_str(&w, cases[i]);
+        assert_false(w.oom);
+        json_error_t je;
+        json_t *parsed = json_loads(w.s, JSON_DECODE_ANY, &je);
+        if (!parsed)
+            fail_msg("case %zu: %s: %s", i, w.s, je.text);
+        json_t *ref = cdn_json_bytes(cases[i]);
+        assert_non_null(ref);
+        assert_string_equal(json_string_value(parsed), json_string_value(ref));
+        json_decref(parsed);
+        json_decref(ref);
+        free(w.s);
+    }
+}
+
 static void test_digest_ids(void **state)
 {
     (void)state;
@@ -339,7 +366,7 @@ int main(void)
         cmocka_unit_test(test_json_process),       cmocka_unit_test(test_json_net_fs),
         cmocka_unit_test(test_redaction_every_kind), cmocka_unit_test(test_redact_text_shapes),
         cmocka_unit_test(test_overlapping_secrets), cmocka_unit_test(test_ignore_rules),
-        cmocka_unit_test(test_digest_ids),
+        cmocka_unit_test(test_digest_ids),         cmocka_unit_test(test_jsonw_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
