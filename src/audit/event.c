@@ -510,3 +510,104 @@ char *cdn_event_to_line(const cdn_event_t *ev, size_t *len)
         *len = n + 1;
     return line;
 }
+
+static const char *opt_str(json_t *o, const char *k, bool *bad)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v || json_is_null(v))
+        return NULL;
+    if (!json_is_string(v))
+        *bad = true;
+    return json_string_value(v);
+}
+
+static json_int_t opt_int(json_t *o, const char *k, json_int_t lo, json_int_t hi, bool *bad)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi) {
+        *bad = true;
+        return 0;
+    }
+    return json_integer_value(v);
+}
+
+int cdn_event_from_json(const char *text, size_t len, cdn_event_t **out, cdn_error_t *err)
+{
+    *out = NULL;
+    if (len > 65536)
+        return cdn_error_usage(err, "audit event too long (%zu bytes)", len);
+    json_error_t je;
+    json_t *o = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+    if (!o || !json_is_object(o)) {
+        json_decref(o);
+        return cdn_error_usage(err, "audit event is not a JSON object: %s", je.text);
+    }
+    bool bad = false;
+    const char *kind = opt_str(o, "kind", &bad), *message = opt_str(o, "message", &bad);
+    int k = kind ? cdn_event_kind_from_name(kind) : -1;
+    /* kind points into o, which is gone when the errors below are made. */
+    char kind_copy[32];
+    snprintf(kind_copy, sizeof kind_copy, "%s", kind ? kind : "(none)");
+    int rc = -1;
+    cdn_event_t *ev = NULL;
+    if (k == CDN_EV_FS_VIOLATION) {
+        json_t *f = json_object_get(o, "fs");
+        cdn_fs_info_t fi = {
+            .path = opt_str(f, "path", &bad),
+            .operation = opt_str(f, "operation", &bad),
+            .pid = (pid_t)opt_int(f, "pid", 0, INT32_MAX, &bad),
+            .process_name = opt_str(f, "process_name", &bad),
+            .exe = opt_str(f, "exe", &bad),
+            .errnum = (int)opt_int(f, "errno", 0, 4095, &bad),
+            .setting = opt_str(f, "setting", &bad),
+        };
+        if (!json_is_object(f) || bad)
+            goto out;
+        rc = cdn_event_fs_violation(&ev, &fi, err);
+    } else if (k == CDN_EV_NET_ALLOW || k == CDN_EV_NET_DENY) {
+        json_t *n = json_object_get(o, "net");
+        cdn_net_info_t ni = {
+            .host = opt_str(n, "host", &bad),
+            .address = opt_str(n, "address", &bad),
+            .port = (int)opt_int(n, "port", 0, 65535, &bad),
+            .protocol = opt_str(n, "protocol", &bad),
+            .rule = opt_str(n, "rule", &bad),
+            .bytes_in = (uint64_t)opt_int(n, "bytes_in", 0, INT64_MAX, &bad),
+            .bytes_out = (uint64_t)opt_int(n, "bytes_out", 0, INT64_MAX, &bad),
+            .duration_ns = opt_int(n, "duration_ns", 0, INT64_MAX, &bad),
+        };
+        if (!json_is_object(n) || bad)
+            goto out;
+        rc = cdn_event_net(&ev, k == CDN_EV_NET_ALLOW ? CDN_DECISION_ALLOW : CDN_DECISION_DENY,
+                           &ni, err);
+    } else if (k == CDN_EV_POLICY_WARNING) {
+        const char *setting = opt_str(o, "setting", &bad);
+        if (bad)
+            goto out;
+        rc = cdn_event_policy_warning(&ev, setting, message, err);
+    } else if (k == CDN_EV_ERROR) {
+        int errnum = (int)opt_int(o, "errno", 0, 4095, &bad);
+        if (bad)
+            goto out;
+        rc = cdn_event_error(&ev, errnum, message, err);
+    } else {
+        json_decref(o);
+        return cdn_error_usage(err, "audit event of kind '%s' cannot come from a helper",
+                               kind_copy);
+    }
+    if (rc == 0 && message && k != CDN_EV_POLICY_WARNING && k != CDN_EV_ERROR)
+        rc = cdn_event_set_message(ev, message, err);
+out:
+    json_decref(o);
+    if (bad)
+        return cdn_error_usage(err, "audit event of kind %s has a field of the wrong type",
+                               kind_copy);
+    if (rc < 0) {
+        cdn_event_free(ev);
+        return -1;
+    }
+    *out = ev;
+    return 0;
+}

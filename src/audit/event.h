@@ -138,3 +138,14 @@ int64_t cdn_audit_now_ns(void);
 void cdn_audit_format_time(int64_t ns, char out[40]);
 /* json_string() that keeps bytes that are not UTF-8 as the text "\xNN". */
 json_t *cdn_json_bytes(const char *s);
+
+/* The inverse of cdn_event_to_line() for the kinds a helper reports from
+ * inside the sandbox (the seccomp supervisor: fs.violation; later helpers:
+ * net.allow, net.deny, policy.warning, error): the supervisor serialises
+ * with cdn_event_to_line(), writes the line to the parent over its control
+ * channel, and the parent rebuilds the event here and emits it.  Only the
+ * kind's own fields and the message are taken (through the constructors,
+ * so the same checks apply); the session context is the parent's to stamp.
+ * Strict: any other kind, a missing required field or a wrong type fails.
+ * Input is untrusted and bounded to 64 kB. */
+int cdn_event_from_json(const char *text, size_t len, cdn_event_t **out, cdn_error_t *err);

@@ -18,6 +18,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (rec.path[sizeof rec.path - 1] || rec.exe[sizeof rec.exe - 1])
         abort(); /* bounded copies must stay terminated */
 
+    cdn_event_t *ev = NULL;
+    cdn_error_t everr;
+    if (cdn_event_from_json((const char *)data, size, &ev, &everr) == 0) {
+        char *line = cdn_event_to_line(ev, NULL);
+        if (!line)
+            abort();
+        free(line);
+        cdn_event_free(ev);
+    }
+
     char *s = malloc(size + 1);
     if (!s)
         return 0;

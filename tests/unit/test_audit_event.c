@@ -344,6 +344,58 @@ static void test_jsonw_matches_jansson(void **state)
     }
 }
 
+static void test_from_json(void **state)
+{
+    (void)state;
+    cdn_error_t err;
+    cdn_event_t *ev, *back;
+    cdn_fs_info_t fi = {.path = "/ws/.git/hooks/x", .operation = "create", .pid = 3,
+                        .process_name = "git", .exe = "/usr/bin/git", .errnum = EPERM,
+                        .setting = "none"};
+    assert_int_equal(cdn_event_fs_violation(&ev, &fi, &err), 0);
+    assert_int_equal(cdn_event_set_message(ev, "m", &err), 0);
+    size_t len;
+    char *line = cdn_event_to_line(ev, &len);
+    assert_int_equal(cdn_event_from_json(line, len, &back, &err), 0);
+    back->time_ns = ev->time_ns;
+    char *again = cdn_event_to_line(back, NULL);
+    assert_string_equal(line, again);
+    free(line);
+    free(again);
+    cdn_event_free(ev);
+    cdn_event_free(back);
+
+    cdn_net_info_t ni = {.host = "h", .port = 8, .protocol = "udp", .bytes_in = 3};
+    assert_int_equal(cdn_event_net(&ev, CDN_DECISION_DENY, &ni, &err), 0);
+    line = cdn_event_to_line(ev, &len);
+    assert_int_equal(cdn_event_from_json(line, len, &back, &err), 0);
+    assert_int_equal(back->kind, CDN_EV_NET_DENY);
+    assert_string_equal(back->protocol, "udp");
+    assert_int_equal(back->bytes_in, 3);
+    free(line);
+    cdn_event_free(ev);
+    cdn_event_free(back);
+
+    static const char *const bad[] = {
+        "{\"kind\":\"session.start\"}",
+        "{\"kind\":\"process.exit\",\"process\":{\"pid\":1}}",
+        "{\"kind\":\"fs.violation\",\"fs\":{\"operation\":\"write\"}}",
+        "{\"kind\":\"fs.violation\",\"fs\":{\"path\":1,\"operation\":\"write\"}}",
+        "{\"kind\":\"fs.violation\",\"fs\":{\"path\":\"/x\",\"operation\":\"w\",\"pid\":-1}}",
+        "{\"kind\":\"net.deny\",\"net\":{\"host\":\"h\",\"port\":70000,\"protocol\":\"tcp\"}}",
+        "{\"kind\":\"error\"}",
+        "{\"kind\":\"error\",\"message\":\"a\",\"message\":\"b\"}",
+        "[1]",
+        "not json",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        back = NULL;
+        if (cdn_event_from_json(bad[i], strlen(bad[i]), &back, &err) == 0)
+            fail_msg("accepted %s", bad[i]);
+        assert_null(back);
+    }
+}
+
 static void test_digest_ids(void **state)
 {
     (void)state;
@@ -366,7 +418,7 @@ int main(void)
         cmocka_unit_test(test_json_process),       cmocka_unit_test(test_json_net_fs),
         cmocka_unit_test(test_redaction_every_kind), cmocka_unit_test(test_redact_text_shapes),
         cmocka_unit_test(test_overlapping_secrets), cmocka_unit_test(test_ignore_rules),
-        cmocka_unit_test(test_digest_ids),         cmocka_unit_test(test_jsonw_matches_jansson),
+        cmocka_unit_test(test_digest_ids),         cmocka_unit_test(test_from_json),         cmocka_unit_test(test_jsonw_matches_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
