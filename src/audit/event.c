@@ -326,14 +326,6 @@ int cdn_event_redact(cdn_event_t *ev, cdn_error_t *err)
     return cdn_redact_argv(ev->argv, err);
 }
 
-/* jansson's setters steal the new reference and tolerate NULL values by
- * failing; collect the failures instead of checking each call. */
-static void set(json_t *o, const char *k, json_t *v, bool *oom)
-{
-    if (!v || json_object_set_new(o, k, v) < 0)
-        *oom = true;
-}
-
 /* Paths and argv are bytes, JSON strings are Unicode: a byte that is not
  * part of valid UTF-8 is written as the four characters \xNN, so nothing is
  * lost silently and the line stays valid JSON. */
@@ -362,153 +354,166 @@ json_t *cdn_json_bytes(const char *v)
     return json_string(s);
 }
 
-static void set_str(json_t *o, const char *k, const char *v, bool *oom)
+/* The schema lives here, in one writer: cdn_event_to_json() parses what it
+ * writes.  Keys are written in a fixed order (people read these lines). */
+typedef cdn_jsonw_t w_t;
+
+static void key(w_t *w, bool *first, const char *k)
 {
-    if (v)
-        set(o, k, cdn_json_bytes(v), oom);
+    cdn_jsonw_lit(w, *first ? "\"" : ",\"");
+    *first = false;
+    cdn_jsonw_lit(w, k); /* keys are constants of this file: nothing to escape */
+    cdn_jsonw_lit(w, "\":");
 }
 
-static void set_errno(json_t *o, int errnum, bool *oom)
+static void kv_str(w_t *w, bool *first, const char *k, const char *v)
+{
+    if (!v)
+        return;
+    key(w, first, k);
+    cdn_jsonw_str(w, v);
+}
+
+static void kv_int(w_t *w, bool *first, const char *k, int64_t v)
+{
+    key(w, first, k);
+    cdn_jsonw_int(w, v);
+}
+
+static void kv_code(w_t *w, bool *first, const char *k, int code)
+{
+    key(w, first, k);
+    if (code >= 0)
+        cdn_jsonw_int(w, code);
+    else
+        cdn_jsonw_lit(w, "null");
+}
+
+static void kv_errno(w_t *w, bool *first, int errnum)
 {
     if (!errnum)
         return;
-    set(o, "errno", json_integer(errnum), oom);
-    const char *name = strerrorname_np(errnum);
-    if (name)
-        set_str(o, "errno_name", name, oom);
+    kv_int(w, first, "errno", errnum);
+    kv_str(w, first, "errno_name", strerrorname_np(errnum));
 }
 
-json_t *cdn_event_to_json(const cdn_event_t *ev)
+static void sub_begin(w_t *w, bool *first, const char *k, bool *sfirst)
 {
-    bool oom = false;
-    json_t *o = json_object();
-    if (!o)
-        return NULL;
+    key(w, first, k);
+    cdn_jsonw_raw(w, "{", 1);
+    *sfirst = true;
+}
+
+char *cdn_event_to_line(const cdn_event_t *ev, size_t *len)
+{
+    w_t w = {0};
+    bool f = true, sf;
     char when[40];
     cdn_audit_format_time(ev->time_ns, when);
-    set_str(o, "schema", CDN_AUDIT_SCHEMA, &oom);
-    set_str(o, "kind", cdn_event_kind_name(ev->kind), &oom);
-    set_str(o, "decision", cdn_decision_name(ev->decision), &oom);
-    set_str(o, "time", when, &oom);
-    set(o, "time_unix_nano", json_integer(ev->time_ns), &oom);
+    cdn_jsonw_raw(&w, "{", 1);
+    kv_str(&w, &f, "schema", CDN_AUDIT_SCHEMA);
+    kv_str(&w, &f, "kind", cdn_event_kind_name(ev->kind));
+    kv_str(&w, &f, "decision", cdn_decision_name(ev->decision));
+    kv_str(&w, &f, "time", when);
+    kv_int(&w, &f, "time_unix_nano", ev->time_ns);
     if (ev->session_id[0])
-        set_str(o, "session_id", ev->session_id, &oom);
+        kv_str(&w, &f, "session_id", ev->session_id);
     if (ev->span_id[0])
-        set_str(o, "span_id", ev->span_id, &oom);
+        kv_str(&w, &f, "span_id", ev->span_id);
     if (ev->parent_span_id[0])
-        set_str(o, "parent_span_id", ev->parent_span_id, &oom);
-    set_str(o, "agent_id", ev->agent_id, &oom);
-    set_str(o, "user", ev->user, &oom);
+        kv_str(&w, &f, "parent_span_id", ev->parent_span_id);
+    kv_str(&w, &f, "agent_id", ev->agent_id);
+    kv_str(&w, &f, "user", ev->user);
     if (ev->uid >= 0)
-        set(o, "uid", json_integer(ev->uid), &oom);
-    set_str(o, "workspace", ev->workspace, &oom);
+        kv_int(&w, &f, "uid", ev->uid);
+    kv_str(&w, &f, "workspace", ev->workspace);
     if (ev->policy_digest[0])
-        set_str(o, "policy_digest", ev->policy_digest, &oom);
-    set_str(o, "tier", ev->tier, &oom);
+        kv_str(&w, &f, "policy_digest", ev->policy_digest);
+    kv_str(&w, &f, "tier", ev->tier);
 
-    json_t *sub = NULL;
     switch (ev->kind) {
     case CDN_EV_SESSION_END:
-        sub = json_object();
-        set(o, "session", sub, &oom);
-        if (!sub)
-            break;
-        set(sub, "exit_code", ev->exit_code >= 0 ? json_integer(ev->exit_code) : json_null(),
-            &oom);
-        set(sub, "signal", json_integer(ev->signal), &oom);
-        set(sub, "duration_ns", json_integer(ev->duration_ns), &oom);
+        sub_begin(&w, &f, "session", &sf);
+        kv_code(&w, &sf, "exit_code", ev->exit_code);
+        kv_int(&w, &sf, "signal", ev->signal);
+        kv_int(&w, &sf, "duration_ns", ev->duration_ns);
+        cdn_jsonw_raw(&w, "}", 1);
         break;
     case CDN_EV_PROCESS_START:
-    case CDN_EV_PROCESS_EXIT:
-        sub = json_object();
-        set(o, "process", sub, &oom);
-        if (!sub)
-            break;
-        set(sub, "pid", json_integer(ev->pid), &oom);
-        if (ev->kind == CDN_EV_PROCESS_START) {
-            json_t *a = json_array();
-            set(sub, "argv", a, &oom);
-            for (size_t i = 0; a && ev->argv && ev->argv[i]; i++)
-                if (json_array_append_new(a, cdn_json_bytes(ev->argv[i])) < 0)
-                    oom = true;
-        } else {
-            set(sub, "exit_code",
-                ev->exit_code >= 0 ? json_integer(ev->exit_code) : json_null(), &oom);
-            set(sub, "signal", json_integer(ev->signal), &oom);
-            set(sub, "duration_ns", json_integer(ev->duration_ns), &oom);
-            set(sub, "cpu_user_ns", json_integer(ev->cpu_user_ns), &oom);
-            set(sub, "cpu_sys_ns", json_integer(ev->cpu_sys_ns), &oom);
-            if (ev->peak_rss_bytes >= 0)
-                set(sub, "peak_rss_bytes", json_integer(ev->peak_rss_bytes), &oom);
+        sub_begin(&w, &f, "process", &sf);
+        kv_int(&w, &sf, "pid", ev->pid);
+        key(&w, &sf, "argv");
+        cdn_jsonw_raw(&w, "[", 1);
+        for (size_t i = 0; ev->argv && ev->argv[i]; i++) {
+            if (i)
+                cdn_jsonw_raw(&w, ",", 1);
+            cdn_jsonw_str(&w, ev->argv[i]);
         }
+        cdn_jsonw_lit(&w, "]}");
+        break;
+    case CDN_EV_PROCESS_EXIT:
+        sub_begin(&w, &f, "process", &sf);
+        kv_int(&w, &sf, "pid", ev->pid);
+        kv_code(&w, &sf, "exit_code", ev->exit_code);
+        kv_int(&w, &sf, "signal", ev->signal);
+        kv_int(&w, &sf, "duration_ns", ev->duration_ns);
+        kv_int(&w, &sf, "cpu_user_ns", ev->cpu_user_ns);
+        kv_int(&w, &sf, "cpu_sys_ns", ev->cpu_sys_ns);
+        if (ev->peak_rss_bytes >= 0)
+            kv_int(&w, &sf, "peak_rss_bytes", ev->peak_rss_bytes);
+        cdn_jsonw_raw(&w, "}", 1);
         break;
     case CDN_EV_NET_ALLOW:
     case CDN_EV_NET_DENY:
-        sub = json_object();
-        set(o, "net", sub, &oom);
-        if (!sub)
-            break;
-        set_str(sub, "host", ev->host, &oom);
-        set_str(sub, "address", ev->address, &oom);
-        set(sub, "port", json_integer(ev->port), &oom);
-        set_str(sub, "protocol", ev->protocol, &oom);
-        set_str(sub, "rule", ev->rule, &oom);
-        set(sub, "bytes_in", json_integer((json_int_t)ev->bytes_in), &oom);
-        set(sub, "bytes_out", json_integer((json_int_t)ev->bytes_out), &oom);
-        set(sub, "duration_ns", json_integer(ev->duration_ns), &oom);
+        sub_begin(&w, &f, "net", &sf);
+        kv_str(&w, &sf, "host", ev->host);
+        kv_str(&w, &sf, "address", ev->address);
+        kv_int(&w, &sf, "port", ev->port);
+        kv_str(&w, &sf, "protocol", ev->protocol);
+        kv_str(&w, &sf, "rule", ev->rule);
+        kv_int(&w, &sf, "bytes_in", (int64_t)ev->bytes_in);
+        kv_int(&w, &sf, "bytes_out", (int64_t)ev->bytes_out);
+        kv_int(&w, &sf, "duration_ns", ev->duration_ns);
+        cdn_jsonw_raw(&w, "}", 1);
         break;
     case CDN_EV_FS_VIOLATION:
-        sub = json_object();
-        set(o, "fs", sub, &oom);
-        if (!sub)
-            break;
-        set_str(sub, "path", ev->path, &oom);
-        set_str(sub, "operation", ev->operation, &oom);
+        sub_begin(&w, &f, "fs", &sf);
+        kv_str(&w, &sf, "path", ev->path);
+        kv_str(&w, &sf, "operation", ev->operation);
         if (ev->pid > 0)
-            set(sub, "pid", json_integer(ev->pid), &oom);
-        set_str(sub, "process_name", ev->process_name, &oom);
-        set_str(sub, "exe", ev->exe, &oom);
-        set_errno(sub, ev->errnum, &oom);
-        set_str(sub, "setting", ev->setting, &oom);
+            kv_int(&w, &sf, "pid", ev->pid);
+        kv_str(&w, &sf, "process_name", ev->process_name);
+        kv_str(&w, &sf, "exe", ev->exe);
+        kv_errno(&w, &sf, ev->errnum);
+        kv_str(&w, &sf, "setting", ev->setting);
+        cdn_jsonw_raw(&w, "}", 1);
         break;
     case CDN_EV_POLICY_WARNING:
-        set_str(o, "setting", ev->setting, &oom);
+        kv_str(&w, &f, "setting", ev->setting);
         break;
     case CDN_EV_ERROR:
-        set_errno(o, ev->errnum, &oom);
+        kv_errno(&w, &f, ev->errnum);
         break;
     case CDN_EV_SESSION_START:
     case CDN_EV__COUNT:
         break;
     }
-    set_str(o, "message", ev->message, &oom);
-    if (oom) {
-        json_decref(o);
+    kv_str(&w, &f, "message", ev->message);
+    cdn_jsonw_lit(&w, "}\n");
+    if (w.oom) {
+        free(w.s);
         return NULL;
     }
-    return o;
+    if (len)
+        *len = w.n;
+    return w.s;
 }
 
-char *cdn_event_to_line(const cdn_event_t *ev, size_t *len)
+json_t *cdn_event_to_json(const cdn_event_t *ev)
 {
-    json_t *o = cdn_event_to_json(ev);
-    if (!o)
-        return NULL;
-    char *s = json_dumps(o, JSON_COMPACT | JSON_ENSURE_ASCII);
-    json_decref(o);
-    if (!s)
-        return NULL;
-    size_t n = strlen(s);
-    char *line = realloc(s, n + 2);
-    if (!line) {
-        free(s);
-        return NULL;
-    }
-    line[n] = '\n';
-    line[n + 1] = '\0';
-    if (len)
-        *len = n + 1;
-    return line;
+    size_t len;
+    _cleanup_free_ char *line = cdn_event_to_line(ev, &len);
+    return line ? json_loadb(line, len, 0, NULL) : NULL;
 }
 
 static const char *opt_str(json_t *o, const char *k, bool *bad)
