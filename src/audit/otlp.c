@@ -15,6 +15,9 @@
 #include "util/cleanup.h"
 
 #define RESPONSE_MAX (64 * 1024)
+/* The thread is woken for the first event of a burst and then every this
+ * many: it serialises them while the command runs, in bulk. */
+#define WAKE_EVERY 64
 
 /* ---- configuration from the environment ---- */
 
@@ -190,8 +193,14 @@ int cdn_otlp_config_from_env(cdn_otlp_config_t *cfg, bool *enabled,
     const char *svc = get("OTEL_SERVICE_NAME");
     if (svc && *svc && !(cfg->service_name = strdup(svc)))
         return cdn_error(err, ENOMEM, "OTLP configuration");
-    if (env_int(get, "OTEL_EXPORTER_OTLP_TIMEOUT", &cfg->request_timeout_ms, err) < 0)
+    int qmax = 0, bmax = 0;
+    if (env_int(get, "OTEL_EXPORTER_OTLP_TIMEOUT", &cfg->request_timeout_ms, err) < 0 ||
+        env_int(get, "OTEL_BLRP_SCHEDULE_DELAY", &cfg->schedule_delay_ms, err) < 0 ||
+        env_int(get, "OTEL_BLRP_MAX_QUEUE_SIZE", &qmax, err) < 0 ||
+        env_int(get, "OTEL_BLRP_MAX_EXPORT_BATCH_SIZE", &bmax, err) < 0)
         return -1;
+    cfg->queue_max = (size_t)qmax;
+    cfg->batch_max = (size_t)bmax;
     const char *proto = get("OTEL_EXPORTER_OTLP_PROTOCOL");
     if (proto && *proto && strcmp(proto, "http/json") != 0 &&
         asprintf(&cfg->warning,
@@ -296,6 +305,20 @@ static size_t on_header(char *p, size_t size, size_t nmemb, void *ud)
         r->retry_after = cdn_otlp_parse_retry_after(v);
     }
     return n;
+}
+
+/* A request that was already under way when close began must not outlive
+ * the flush deadline: libcurl asks this often during a transfer (about once
+ * a second at worst while a server says nothing). */
+static int on_progress(void *ud, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                       curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    cdn_otlp_t *x = ud;
+    pthread_mutex_lock(&x->lock);
+    bool stop = x->closing && mono_ns() >= x->deadline_ns;
+    pthread_mutex_unlock(&x->lock);
+    return stop ? 1 : 0;
 }
 
 /* Returns how long to wait before the deadline (ns), <= 0 when past it;
@@ -508,11 +531,14 @@ static void convert(cdn_otlp_t *x, cdn_event_t *ev, pending_t *p, json_t *spans)
         }
         free(s);
     }
+    size_t before = json_array_size(spans);
     if (x->traces_url && cdn_spans_feed(x->spans, ev, spans) < 0) {
         pthread_mutex_lock(&x->lock);
         x->stats.spans_dropped++;
         pthread_mutex_unlock(&x->lock);
     }
+    if (!p->count && before == 0 && json_array_size(spans) > 0)
+        p->oldest_ns = mono_ns(); /* a finished span waits as long as a record */
     if (p->count >= x->batch_max)
         send_logs(x, p);
     if (json_array_size(spans) >= x->batch_max)
@@ -540,6 +566,9 @@ static bool curl_setup(cdn_otlp_t *x)
     curl_easy_setopt(x->curl, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https");
     curl_easy_setopt(x->curl, CURLOPT_USERAGENT, "cordon/" CORDON_VERSION);
+    curl_easy_setopt(x->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    curl_easy_setopt(x->curl, CURLOPT_XFERINFODATA, x);
+    curl_easy_setopt(x->curl, CURLOPT_NOPROGRESS, 0L);
     return true;
 }
 
@@ -555,18 +584,25 @@ static void *worker(void *arg)
     const int64_t delay = (int64_t)x->schedule_delay_ms * 1000000;
     for (;;) {
         pthread_mutex_lock(&x->lock);
-        while (!x->closing && x->count == 0 && !oom) {
-            if (p.count || json_array_size(spans)) {
-                int64_t due = (p.count ? p.oldest_ns : mono_ns()) + delay;
-                if (mono_ns() >= due)
-                    break;
-                struct timespec ts;
-                abs_mono(&ts, due);
-                if (pthread_cond_timedwait(&x->cond, &x->lock, &ts) == ETIMEDOUT)
-                    break;
-            } else {
+        /* Wake-ups are batched: cdn_otlp_enqueue() signals at the first
+         * event of a burst and every WAKE_EVERY events, and the thread
+         * otherwise sleeps until the oldest queued or pending item is due.
+         * A context switch per event would cost more than the event. */
+        while (!x->closing && !oom && x->count < WAKE_EVERY) {
+            int64_t due = INT64_MAX;
+            if (x->count)
+                due = x->oldest_ns + delay;
+            if ((p.count || json_array_size(spans)) && p.oldest_ns + delay < due)
+                due = p.oldest_ns + delay;
+            if (due == INT64_MAX) {
                 pthread_cond_wait(&x->cond, &x->lock);
+                continue;
             }
+            if (mono_ns() >= due)
+                break;
+            struct timespec ts;
+            abs_mono(&ts, due);
+            pthread_cond_timedwait(&x->cond, &x->lock, &ts);
         }
         bool closing = x->closing, late = closing && mono_ns() >= x->deadline_ns;
         size_t n = 0;
@@ -584,7 +620,7 @@ static void *worker(void *arg)
         }
         if (closing)
             cdn_spans_finish_all(x->spans, cdn_audit_now_ns(), spans);
-        if (closing || (p.count && mono_ns() - p.oldest_ns >= delay) || n == 0) {
+        if (closing || ((p.count || json_array_size(spans)) && mono_ns() - p.oldest_ns >= delay)) {
             send_logs(x, &p);
             send_spans(x, spans);
         }
@@ -674,9 +710,10 @@ bool cdn_otlp_enqueue(cdn_otlp_t *x, cdn_event_t *ev)
     x->queue[(x->head + x->count) % x->cap] = ev;
     x->count++;
     x->stats.events++;
+    bool wake = x->count == 1 || x->count % WAKE_EVERY == 0;
     pthread_mutex_unlock(&x->lock);
-    /* Wake the thread for every event: it serialises while the command runs. */
-    pthread_cond_signal(&x->cond);
+    if (wake)
+        pthread_cond_signal(&x->cond);
     return true;
 }
 

@@ -4,7 +4,7 @@
  * {"session_id", "lost", "emit_max_us", "close_ms", "wall_ms"}.
  *
  *   otlp_driver [--events N] [--jsonl FILE] [--flush-ms MS] [--secret S]
- *               [--run PROG] [--connects N] [--no-audit] [--quiet]
+ *               [--run PROG] [--connects N] [--no-audit] [--quiet] [--linger-ms MS]
  *
  * --events N: session.start, process.start, N-4 mixed events (net.deny,
  *   net.allow, fs.violation, policy.warning, error) each with message
@@ -79,7 +79,7 @@ static int refused_port(int *keep)
 
 int main(int argc, char **argv)
 {
-    int n_events = 0, flush_ms = 0, connects = 0;
+    int n_events = 0, flush_ms = 0, connects = 0, linger_ms = 0;
     const char *jsonl = NULL, *secret = NULL, *run = NULL;
     bool no_audit = false, quiet = false;
     static const struct option opts[] = {
@@ -87,6 +87,7 @@ int main(int argc, char **argv)
         {"flush-ms", required_argument, NULL, 'f'}, {"secret", required_argument, NULL, 's'},
         {"run", required_argument, NULL, 'r'},   {"connects", required_argument, NULL, 'c'},
         {"no-audit", no_argument, NULL, 'x'},     {"quiet", no_argument, NULL, 'q'},
+        {"linger-ms", required_argument, NULL, 'l'},
         {NULL, 0, NULL, 0},
     };
     for (int o; (o = getopt_long(argc, argv, "", opts, NULL)) != -1;) {
@@ -99,6 +100,7 @@ int main(int argc, char **argv)
         case 'c': connects = atoi(optarg); break;
         case 'x': no_audit = true; break;
         case 'q': quiet = true; break;
+        case 'l': linger_ms = atoi(optarg); break;
         default: return 2;
         }
     }
@@ -215,6 +217,9 @@ int main(int argc, char **argv)
     char session[33] = "";
     if (a)
         snprintf(session, sizeof session, "%s", cdn_audit_session_id(a));
+    /* A command that runs on after its events: sends start before close. */
+    if (linger_ms > 0)
+        usleep((useconds_t)linger_ms * 1000);
     int64_t t_close = mono_us();
     long lost = cdn_audit_close(a, stderr);
     int64_t t_end = mono_us();

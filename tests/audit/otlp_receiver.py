@@ -9,7 +9,7 @@ integers and *UnixNano as decimal strings, enums as numbers, attributes as
 typed AnyValue) and appends one JSON line per request to --record:
 {"path", "status", "errors": [...], "body": <parsed>, "raw": <text>}.
 
-Modes: normal (200), slow (sleep --delay seconds, then 200), 500 (always),
+Modes: normal (200), slow (note the arrival, sleep --delay seconds, then 200), 500 (always),
 429 (the first --fail requests per path get 429 with Retry-After:
 --retry-after, then 200).  "down" is the absence of this server."""
 import argparse
@@ -255,6 +255,10 @@ def main():
                 c.request(self.path, body)
             status, hdrs = 200, []
             if args.mode == "slow":
+                # Note the arrival first: the test may stop us while we sleep.
+                with lock, open(args.record, "a") as f:
+                    f.write(json.dumps({"path": self.path, "status": 0, "time": time.time(),
+                                        "errors": c.errors, "arrival": True}) + "\n")
                 time.sleep(args.delay)
             elif args.mode == "500":
                 status = 500

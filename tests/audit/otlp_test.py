@@ -199,6 +199,26 @@ def test_slow(tmp):
     print(f"  wall {wall * 1000:.0f} ms")
 
 
+def test_slow_in_flight(tmp):
+    print("slow, request already in flight at close: still bounded by the flush timeout")
+    rx = Receiver(tmp, "slow", "--delay", "10")
+    try:
+        out, err, wall = run_driver(rx.port, "--events", "50", "--flush-ms", "1000",
+                                    "--linger-ms", "500",
+                                    env_extra={"OTEL_BLRP_SCHEDULE_DELAY": "100"})
+    finally:
+        rx.stop()
+    arrivals = [r for r in rx.requests() if r.get("arrival")]
+    check(arrivals and arrivals[0]["time"] < time.time() - out["close_ms"] / 1000 + 0.05,
+          "no request was in flight before close")
+    check(not [e for r in arrivals for e in r["errors"]], "schema errors")
+    check(out["lost"] > 0 and "could not be delivered" in err, "drops not reported")
+    # 1 s flush budget; libcurl may take up to about a second more to notice
+    # while the server is silent.
+    check(out["close_ms"] < 2300, f"close took {out['close_ms']} ms")
+    print(f"  close {out['close_ms']} ms")
+
+
 def test_500(tmp):
     print("500: not retried (OTLP spec), dropped and reported")
     rx = Receiver(tmp, "500")
@@ -236,7 +256,7 @@ def test_429(tmp):
 
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        for t in (test_normal, test_down, test_slow, test_500, test_429):
+        for t in (test_normal, test_down, test_slow, test_slow_in_flight, test_500, test_429):
             t(tmp)
     if FAILS:
         print(f"{len(FAILS)} checks failed")
