@@ -1,8 +1,6 @@
 #include "audit/audit.h"
 
 #include <errno.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 #include <pthread.h>
 #include <pwd.h>
 #include <stdlib.h>
@@ -10,6 +8,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include "audit/dyn.h"
 #include "audit/jsonl.h"
 #include "audit/report.h"
 #include "util/cleanup.h"
@@ -40,20 +39,15 @@ struct cdn_audit {
     unsigned long failed; /* events lost before reaching any sink (ENOMEM) */
 };
 
-/* SHA-256 needs no configuration: skipping openssl.cnf halves libcrypto's
- * start-up (about 0.3 ms of every `cordon run`). */
-static pthread_once_t crypto_once = PTHREAD_ONCE_INIT;
-static void crypto_init(void)
-{
-    OPENSSL_init_crypto(OPENSSL_INIT_NO_LOAD_CONFIG, NULL);
-}
-
 int cdn_audit_digest(const char *data, size_t len, char out[72], cdn_error_t *err)
 {
-    pthread_once(&crypto_once, crypto_init);
+    const char *why = NULL;
+    const cdn_crypto_api_t *c = cdn_crypto_api(&why);
+    if (!c)
+        return cdn_error(err, 0, "computing the policy digest: %s", why);
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    if (EVP_Digest(data, len, md, &mdlen, EVP_sha256(), NULL) != 1 || mdlen != 32)
+    if (c->digest(data, len, md, &mdlen, c->sha256(), NULL) != 1 || mdlen != 32)
         return cdn_error(err, 0, "computing the policy digest (libcrypto EVP sha256 failed)");
     strcpy(out, "sha256:");
     for (unsigned i = 0; i < mdlen; i++)
@@ -133,8 +127,6 @@ int cdn_audit_open(const cdn_audit_config_t *cfg, cdn_audit_t **out, cdn_error_t
         rc = dup_into(&a->agent_id, agent, err);
     if (rc == 0)
         rc = dup_into(&a->workspace, cfg->workspace, err);
-    if (rc == 0 && cfg->policy_json)
-        rc = cdn_audit_digest(cfg->policy_json, strlen(cfg->policy_json), a->policy_digest, err);
     if (rc == 0)
         rc = cdn_audit_random_hex(a->session_id, 16, err);
     if (rc == 0)
@@ -175,6 +167,10 @@ int cdn_audit_open(const cdn_audit_config_t *cfg, cdn_audit_t **out, cdn_error_t
                           err);
     }
     cdn_otlp_config_free(&envcfg);
+    /* The digest is for the records; the terminal summary alone does not
+     * need it (and then libcrypto is never loaded). */
+    if (rc == 0 && cfg->policy_json && (a->jsonl || a->otlp))
+        rc = cdn_audit_digest(cfg->policy_json, strlen(cfg->policy_json), a->policy_digest, err);
     if (rc < 0) {
         cdn_otlp_stop(a->otlp, NULL);
         audit_free(a);

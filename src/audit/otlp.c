@@ -4,7 +4,6 @@
 #include "audit/otlp.h"
 
 #include <ctype.h>
-#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
@@ -12,6 +11,7 @@
 #include <strings.h>
 #include <time.h>
 
+#include "audit/dyn.h"
 #include "util/cleanup.h"
 
 #define RESPONSE_MAX (64 * 1024)
@@ -237,6 +237,8 @@ struct cdn_otlp {
 
     /* Owned by the thread after start. */
     char *logs_url, *traces_url;
+    cdn_strv_t header_lines;
+    const cdn_curl_api_t *api;
     struct curl_slist *headers;
     json_t *resource;
     cdn_spans_t *spans;
@@ -373,17 +375,17 @@ static uint64_t post(cdn_otlp_t *x, const char *url, const char *body, uint64_t 
         if (left != INT64_MAX && left / 1000000 < timeout_ms)
             timeout_ms = left / 1000000 > 0 ? left / 1000000 : 1;
         response_t resp = {.retry_after = -1};
-        curl_easy_setopt(x->curl, CURLOPT_URL, url);
-        curl_easy_setopt(x->curl, CURLOPT_POSTFIELDS, body);
-        curl_easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-        curl_easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-        curl_easy_setopt(x->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 5000 ? timeout_ms : 5000));
-        curl_easy_setopt(x->curl, CURLOPT_WRITEDATA, &resp);
-        curl_easy_setopt(x->curl, CURLOPT_HEADERDATA, &resp);
-        CURLcode cc = curl_easy_perform(x->curl);
+        x->api->easy_setopt(x->curl, CURLOPT_URL, url);
+        x->api->easy_setopt(x->curl, CURLOPT_POSTFIELDS, body);
+        x->api->easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+        x->api->easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+        x->api->easy_setopt(x->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 5000 ? timeout_ms : 5000));
+        x->api->easy_setopt(x->curl, CURLOPT_WRITEDATA, &resp);
+        x->api->easy_setopt(x->curl, CURLOPT_HEADERDATA, &resp);
+        CURLcode cc = x->api->easy_perform(x->curl);
         long status = 0;
         if (cc == CURLE_OK)
-            curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+            x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
         pthread_mutex_lock(&x->lock);
         x->stats.requests++;
         if (attempt > 0)
@@ -411,7 +413,7 @@ static uint64_t post(cdn_otlp_t *x, const char *url, const char *body, uint64_t 
         bool retryable = cc != CURLE_OK || status == 429 || status == 502 || status == 503 ||
                          status == 504;
         if (cc != CURLE_OK)
-            note_error(x, "%s: %s", url, curl_easy_strerror(cc));
+            note_error(x, "%s: %s", url, x->api->easy_strerror(cc));
         else
             note_error(x, "%s: HTTP %ld", url, status);
         free(resp.data);
@@ -425,7 +427,7 @@ static uint64_t post(cdn_otlp_t *x, const char *url, const char *body, uint64_t 
         backoff_ms = backoff_ms * 2 > x->backoff_max_ms ? x->backoff_max_ms : backoff_ms * 2;
         if (!backoff_sleep(x, wait_ms * 1000000)) {
             note_error(x, "%s: flush timeout reached while retrying (last: %s)", url,
-                       cc != CURLE_OK ? curl_easy_strerror(cc) : "HTTP error");
+                       cc != CURLE_OK ? x->api->easy_strerror(cc) : "HTTP error");
             return 0;
         }
     }
@@ -545,30 +547,43 @@ static void convert(cdn_otlp_t *x, cdn_event_t *ev, pending_t *p, json_t *spans)
         send_spans(x, spans);
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static void curl_init_once(void)
-{
-    curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
-/* libcurl and TLS are set up here, not in cdn_otlp_start(): their start-up
- * (OpenSSL's configuration, among others) then overlaps the command instead
- * of delaying it.  curl_global_init() is thread-safe since curl 7.84. */
+/* libcurl is loaded and set up here, not in cdn_otlp_start(): its start-up
+ * (30 libraries, OpenSSL's configuration) then overlaps the command instead
+ * of delaying it, and sessions that do not export never load it. */
 static bool curl_setup(cdn_otlp_t *x)
 {
-    pthread_once(&curl_once, curl_init_once);
-    x->curl = curl_easy_init();
-    if (!x->curl)
+    const char *why = NULL;
+    x->api = cdn_curl_api(&why);
+    if (!x->api) {
+        note_error(x, "%s", why);
         return false;
-    curl_easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->headers);
-    curl_easy_setopt(x->curl, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(x->curl, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(x->curl, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(x->curl, CURLOPT_USERAGENT, "cordon/" CORDON_VERSION);
-    curl_easy_setopt(x->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(x->curl, CURLOPT_XFERINFODATA, x);
-    curl_easy_setopt(x->curl, CURLOPT_NOPROGRESS, 0L);
+    }
+    const cdn_curl_api_t *c = x->api;
+    struct curl_slist *h = c->slist_append(NULL, "Content-Type: application/json");
+    /* curl 7.x sends "Expect: 100-continue" for bodies over 1 kB and waits a
+     * round trip (up to a second with some servers) before the body. */
+    if (h)
+        h = c->slist_append(h, "Expect:") ? h : NULL;
+    for (size_t i = 0; h && i < x->header_lines.n; i++)
+        if (!c->slist_append(h, x->header_lines.v[i])) {
+            c->slist_free_all(h);
+            h = NULL;
+        }
+    x->headers = h;
+    x->curl = h ? c->easy_init() : NULL;
+    if (!x->curl) {
+        note_error(x, "libcurl could not be initialised");
+        return false;
+    }
+    c->easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->headers);
+    c->easy_setopt(x->curl, CURLOPT_NOSIGNAL, 1L);
+    c->easy_setopt(x->curl, CURLOPT_WRITEFUNCTION, on_body);
+    c->easy_setopt(x->curl, CURLOPT_HEADERFUNCTION, on_header);
+    c->easy_setopt(x->curl, CURLOPT_PROTOCOLS_STR, "http,https");
+    c->easy_setopt(x->curl, CURLOPT_USERAGENT, "cordon/" CORDON_VERSION);
+    c->easy_setopt(x->curl, CURLOPT_XFERINFOFUNCTION, on_progress);
+    c->easy_setopt(x->curl, CURLOPT_XFERINFODATA, x);
+    c->easy_setopt(x->curl, CURLOPT_NOPROGRESS, 0L);
     return true;
 }
 
@@ -576,8 +591,7 @@ static void *worker(void *arg)
 {
     cdn_otlp_t *x = arg;
     pending_t p = {0};
-    if (!curl_setup(x))
-        note_error(x, "libcurl could not be initialised");
+    curl_setup(x);
     json_t *spans = json_array();
     cdn_event_t **taken = calloc(x->cap, sizeof *taken);
     bool oom = !spans || !taken || !x->curl;
@@ -665,23 +679,9 @@ int cdn_otlp_start(const cdn_otlp_config_t *cfg, cdn_otlp_t **out, cdn_error_t *
     x->spans = cdn_spans_new();
     bool ok = x->queue && x->resource && x->spans &&
               (!cfg->logs_url || x->logs_url) && (!cfg->traces_url || x->traces_url);
-    struct curl_slist *h = ok ? curl_slist_append(NULL, "Content-Type: application/json") : NULL;
-    /* curl 7.x sends "Expect: 100-continue" for bodies over 1 kB and waits a
-     * round trip (up to a second with some servers) before the body. */
-    struct curl_slist *h2 = h ? curl_slist_append(h, "Expect:") : NULL;
-    if (h2)
-        h = h2;
-    else
-        ok = false;
-    ok = ok && h;
-    for (size_t i = 0; ok && i < cfg->headers.n; i++) {
-        struct curl_slist *nh = curl_slist_append(h, cfg->headers.v[i]);
-        if (!nh)
-            ok = false;
-        else
-            h = nh;
-    }
-    x->headers = h;
+    cdn_error_t herr;
+    for (size_t i = 0; ok && i < cfg->headers.n; i++)
+        ok = cdn_strv_add(&x->header_lines, cfg->headers.v[i], &herr) == 0;
     if (!ok) {
         cdn_otlp_stop(x, NULL);
         return cdn_error(err, ENOMEM, "starting the OTLP exporter");
@@ -745,9 +745,12 @@ void cdn_otlp_stop(cdn_otlp_t *x, cdn_otlp_stats_t *stats)
     if (stats)
         *stats = x->stats;
     cdn_spans_free(x->spans);
-    if (x->curl)
-        curl_easy_cleanup(x->curl);
-    curl_slist_free_all(x->headers);
+    if (x->api) {
+        if (x->curl)
+            x->api->easy_cleanup(x->curl);
+        x->api->slist_free_all(x->headers);
+    }
+    cdn_strv_free(&x->header_lines);
     json_decref(x->resource);
     free(x->logs_url);
     free(x->traces_url);
