@@ -18,6 +18,11 @@
  * context switch on every read of every file, and fanotify needs
  * CAP_SYS_ADMIN anyway.
  *
+ * In cordon Landlock is the second layer: the mount layer (mode-000 masks,
+ * read-only mounts) refuses ordinary attempts first, and then Landlock is
+ * not consulted and logs nothing.  Records here mean something got past the
+ * first layer: rare, and exactly what must be reported.
+ *
  * The process that calls landlock_restrict_self() must pass
  * LANDLOCK_RESTRICT_SELF_LOG_NEW_EXEC_ON (ABI 7), or the kernel stops
  * logging once the sandbox execs the command. */
