@@ -408,7 +408,12 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
             }
             /* Tunnels: the server may speak first; client bytes wait for
              * the peek. */
+            struct timeval hs = {.tv_sec = c->b->cfg.handshake_timeout_ms / 1000,
+                                 .tv_usec = (c->b->cfg.handshake_timeout_ms % 1000) * 1000};
+            bufferevent_set_timeouts(c->up, NULL, NULL);
+            bufferevent_set_timeouts(c->cli, &hs, NULL);
             bufferevent_enable(c->up, EV_READ | EV_WRITE);
+            bufferevent_enable(c->cli, EV_READ | EV_WRITE);
             if (evbuffer_get_length(bufferevent_get_input(c->cli)))
                 check_peek(c);
             return;
@@ -527,6 +532,9 @@ static void resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
         return;
     }
     if (!pick) {
+        const char *a = strstr(first_bad.rule, "address ");
+        if (a)
+            sscanf(a + 8, "%45s", c->addr);
         evutil_freeaddrinfo(res);
         deny(c, &first_bad);
         return;
@@ -921,6 +929,20 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
 
 /* ---- start/stop ---- */
 
+static void quiet_log(int severity, const char *msg)
+{
+    (void)severity;
+    (void)msg;
+}
+
+static void broker_global_init(void)
+{
+    evthread_use_pthreads();
+    /* Upstream DNS hiccups surface as denials and events, not as stray
+     * lines on the user's terminal. */
+    event_set_log_callback(quiet_log);
+}
+
 static void *loop_thread(void *arg)
 {
     struct cdn_broker *b = arg;
@@ -973,7 +995,7 @@ int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
                      cdn_broker_event_cb cb, void *cb_ctx, cdn_broker_t **out, cdn_error_t *err)
 {
     static pthread_once_t once = PTHREAD_ONCE_INIT;
-    pthread_once(&once, (void (*)(void))evthread_use_pthreads);
+    pthread_once(&once, broker_global_init);
     struct cdn_broker *b = calloc(1, sizeof *b);
     if (!b)
         return cdn_error(err, ENOMEM, "out of memory");
