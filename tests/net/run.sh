@@ -177,6 +177,35 @@ client env W="$W" HERE="$HERE" RAWGET="$RAWGET" HOME="$W" \
     -- bash "$W/inside.sh" | tee "$W/inside.out"
 inside_rc=${PIPESTATUS[0]}
 
+# --- a sandbox with no allow list and a connection limit of 1 ---
+cat > "$W/inside2.sh" <<'INSIDE'
+set -u
+pass=0; fail=0
+expect() {
+    local desc=$1 pat=$2; shift 2
+    local out; out=$("$@" 2>&1)
+    if printf '%s' "$out" | grep -qE -- "$pat"; then pass=$((pass+1)); echo "ok - $desc"; else fail=$((fail+1)); echo "not ok - $desc"; printf '    %s\n' "$out" | head -8; fi
+}
+expect "empty allow list: a clear denial, not a DNS failure" "X-Cordon-Denied: rule=network.allowedDomains is empty \(no network\)" curl -sS -i --max-time 10 http://allowed.test/
+expect "empty allow list: DNS refuses" "^REFUSED" python3 $HERE/dnsq.py 127.0.0.1 allowed.test
+expect "connection limit: 503 with the reason" "503.*|connection limit reached \(1 per sandbox\)" python3 -c '
+import socket, subprocess
+held = socket.create_connection(("127.0.0.1", 3128))
+r = subprocess.run(["curl", "-sS", "-i", "--max-time", "10", "http://allowed.test/"], capture_output=True, text=True)
+print(r.stdout, r.stderr)'
+expect "handshake timeout closes a silent client" "closed after [0-9.]+ s" python3 -c '
+import socket, time
+s = socket.create_connection(("127.0.0.1", 1080)); t = time.time(); s.settimeout(30)
+print("closed after %.1f s" % (time.time() - t) if s.recv(1) == b"" else "data?")'
+echo "$pass passed, $fail failed (inside, no allow list)"
+[ $fail = 0 ]
+INSIDE
+EV2="$W/events2.log"
+client env W="$W" HERE="$HERE" HOME="$W" \
+    timeout -k 5 100 "$DRIVER" --upstream 198.51.100.2 --events "$EV2" --max-conn 1 \
+    -- bash "$W/inside2.sh" | tee "$W/inside2.out"
+inside2_rc=${PIPESTATUS[0]}
+
 # --- what the broker reported, and what reached the test internet ---
 pass=0; fail=0
 check() { if grep -qE -- "$2" "$3"; then pass=$((pass+1)); echo "ok - $1"; else fail=$((fail+1)); echo "not ok - $1"; fi; }
@@ -196,8 +225,11 @@ check "deny event for SNI fronting in CONNECT" "^deny connect allowed.test .*TLS
 check "deny event for SNI fronting in transparent capture" "^deny transparent denied.test .*does not match" "$EV"
 check_not "denied names never reached the upstream DNS" "query\[[A-Z]+\] denied.test" "$W/dnsmasq.log"
 check_not "no UDP left the sandbox" "leak" "$W/udp.log"
+check "deny event for the empty allow list" "^deny http allowed.test .*rule=network.allowedDomains is empty" "$EV2"
+check "deny event for the connection limit" "^deny http - .*connection limit reached" "$EV2"
+check "deny event for the handshake timeout" "^deny socks5 - .*handshake timeout" "$EV2"
 echo "$pass passed, $fail failed (events)"
-if [ "$inside_rc" != 0 ] || [ "$fail" != 0 ]; then
+if [ "$inside_rc" != 0 ] || [ "$inside2_rc" != 0 ] || [ "$fail" != 0 ]; then
     echo "FAIL: see above (KEEP=1 keeps $W)"
     exit 1
 fi
