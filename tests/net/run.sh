@@ -188,7 +188,7 @@ expect() {
 }
 expect "empty allow list: a clear denial, not a DNS failure" "X-Cordon-Denied: rule=network.allowedDomains is empty \(no network\)" curl -sS -i --max-time 10 http://allowed.test/
 expect "empty allow list: DNS refuses" "^REFUSED" python3 $HERE/dnsq.py 127.0.0.1 allowed.test
-expect "connection limit: 503 with the reason" "503.*|connection limit reached \(1 per sandbox\)" python3 -c '
+expect "connection limit: 503 with the reason" "X-Cordon-Denied: rule=connection limit reached \\(1 per sandbox\\)" python3 -c '
 import socket, subprocess
 held = socket.create_connection(("127.0.0.1", 3128))
 r = subprocess.run(["curl", "-sS", "-i", "--max-time", "10", "http://allowed.test/"], capture_output=True, text=True)
