@@ -36,9 +36,14 @@ NI=cdnt-i$$
 NC=cdnt-c$$
 PIDS=()
 cleanup() {
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
-    sleep 0.2
-    for p in "${PIDS[@]}"; do kill -9 "$p" 2>/dev/null; done
+    # Everything the test started runs inside its two namespaces.
+    for ns in "$NI" "$NC"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill 2>/dev/null
+    done
+    sleep 0.3
+    for ns in "$NI" "$NC"; do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -9 2>/dev/null
+    done
     ip netns del "$NI" 2>/dev/null
     ip netns del "$NC" 2>/dev/null
     [ -n "${KEEP:-}" ] || rm -rf "$W"
