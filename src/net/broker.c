@@ -530,6 +530,89 @@ static bool same_ip(const struct sockaddr *a, const struct sockaddr *b)
                   &((const struct sockaddr_in6 *)(const void *)b)->sin6_addr, 16) == 0;
 }
 
+/* Decide among the addresses the name has (from the lookup or the cache). */
+static void use_addrs(conn_t *c, const cdn_addr_cache_t *e)
+{
+    if (e->n == 0) {
+        fail(c, "the name has no IPv4 or IPv6 address", CDN_SOCKS_REP_HOST_UNREACH);
+        return;
+    }
+    int pick = -1;
+    cdn_net_verdict_t first_bad = {0};
+    bool dst_seen = false;
+    for (int i = 0; i < e->n; i++) {
+        const struct sockaddr *sa = (const struct sockaddr *)&e->addrs[i];
+        cdn_net_verdict_t v;
+        bool ok = cdn_net_policy_check_addr(c->b->policy, c->host, sa, &v);
+        if (c->have_dst && !c->dst_synthetic) {
+            /* Transparent to a real address: it must be one the name has. */
+            if (!same_ip(sa, (struct sockaddr *)&c->dst))
+                continue;
+            dst_seen = true;
+        }
+        if (ok && pick < 0)
+            pick = i;
+        if (!ok && !first_bad.rule[0])
+            first_bad = v;
+    }
+    if (c->have_dst && !c->dst_synthetic && !dst_seen) {
+        cdn_net_verdict_t v = {0};
+        char d[INET6_ADDRSTRLEN];
+        sa_to_str((struct sockaddr *)&c->dst, d, sizeof d);
+        snprintf(v.rule, sizeof v.rule, "destination %s is not an address of \"%.200s\"", d,
+                 c->host);
+        snprintf(v.reason, sizeof v.reason,
+                 "the name in the connection (TLS SNI or HTTP Host) must resolve to the address "
+                 "connected to (domain fronting)");
+        snprintf(c->addr, sizeof c->addr, "%s", d);
+        deny(c, &v);
+        return;
+    }
+    if (pick < 0) {
+        const char *a = strstr(first_bad.rule, "address ");
+        if (a)
+            sscanf(a + 8, "%45s", c->addr);
+        deny(c, &first_bad);
+        return;
+    }
+    connect_to(c, (const struct sockaddr *)&e->addrs[pick], e->lens[pick]);
+}
+
+/* A short positive cache: evdns has none, and a lookup per connection is
+ * most of the setup latency.  Short, because addresses are checked again
+ * only when looked up again. */
+#define ADDR_CACHE_US (10u * 1000000u)
+
+static cdn_addr_cache_t *cache_find(struct cdn_broker *b, const char *name)
+{
+    uint64_t now = cdn_broker_now_us();
+    for (size_t i = 0; i < CDN_ADDR_CACHE_N; i++)
+        if (b->acache[i].n && now < b->acache[i].expires_us && strcmp(b->acache[i].name, name) == 0)
+            return &b->acache[i];
+    return NULL;
+}
+
+static cdn_addr_cache_t *cache_store(struct cdn_broker *b, const char *name,
+                                     const struct evutil_addrinfo *res)
+{
+    size_t victim = 0;
+    for (size_t i = 1; i < CDN_ADDR_CACHE_N; i++)
+        if (b->acache[i].expires_us < b->acache[victim].expires_us)
+            victim = i;
+    cdn_addr_cache_t *e = &b->acache[victim];
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    for (const struct evutil_addrinfo *ai = res; ai && e->n < CDN_ADDR_CACHE_ADDRS; ai = ai->ai_next) {
+        if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+            ai->ai_addrlen > sizeof e->addrs[0])
+            continue;
+        memcpy(&e->addrs[e->n], ai->ai_addr, ai->ai_addrlen);
+        e->lens[e->n++] = (socklen_t)ai->ai_addrlen;
+    }
+    e->expires_us = cdn_broker_now_us() + ADDR_CACHE_US;
+    return e;
+}
+
 static void resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
 {
     conn_t *c = arg;
@@ -549,52 +632,9 @@ static void resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
         fail(c, what, CDN_SOCKS_REP_HOST_UNREACH);
         return;
     }
-    const struct evutil_addrinfo *pick = NULL;
-    cdn_net_verdict_t first_bad = {0};
-    bool dst_seen = false;
-    for (const struct evutil_addrinfo *ai = res; ai; ai = ai->ai_next) {
-        if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-            continue;
-        cdn_net_verdict_t v;
-        bool ok = cdn_net_policy_check_addr(c->b->policy, c->host, ai->ai_addr, &v);
-        if (c->have_dst && !c->dst_synthetic) {
-            /* Transparent to a real address: it must be one the name has. */
-            if (!same_ip(ai->ai_addr, (struct sockaddr *)&c->dst))
-                continue;
-            dst_seen = true;
-        }
-        if (ok && !pick)
-            pick = ai;
-        if (!ok && !first_bad.rule[0])
-            first_bad = v;
-    }
-    if (c->have_dst && !c->dst_synthetic && !dst_seen) {
-        cdn_net_verdict_t v = {0};
-        char d[INET6_ADDRSTRLEN];
-        sa_to_str((struct sockaddr *)&c->dst, d, sizeof d);
-        snprintf(v.rule, sizeof v.rule, "destination %s is not an address of \"%.200s\"", d,
-                 c->host);
-        snprintf(v.reason, sizeof v.reason,
-                 "the name in the connection (TLS SNI or HTTP Host) must resolve to the address "
-                 "connected to (domain fronting)");
-        snprintf(c->addr, sizeof c->addr, "%s", d);
-        evutil_freeaddrinfo(res);
-        deny(c, &v);
-        return;
-    }
-    if (!pick) {
-        const char *a = strstr(first_bad.rule, "address ");
-        if (a)
-            sscanf(a + 8, "%45s", c->addr);
-        evutil_freeaddrinfo(res);
-        deny(c, &first_bad);
-        return;
-    }
-    struct sockaddr_storage ss;
-    socklen_t len = (socklen_t)pick->ai_addrlen;
-    memcpy(&ss, pick->ai_addr, len);
+    cdn_addr_cache_t *e = cache_store(c->b, c->host, res);
     evutil_freeaddrinfo(res);
-    connect_to(c, (struct sockaddr *)&ss, len);
+    use_addrs(c, e);
 }
 
 /* The name is allowed on this port: find where it lives and connect. */
@@ -618,6 +658,11 @@ static void resolve_and_connect(conn_t *c)
             return;
         }
         connect_to(c, (struct sockaddr *)&ss, len);
+        return;
+    }
+    const cdn_addr_cache_t *hit = cache_find(c->b, c->host);
+    if (hit) {
+        use_addrs(c, hit);
         return;
     }
     struct evutil_addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,

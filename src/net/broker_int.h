@@ -24,6 +24,16 @@ typedef struct cdn_syn_entry {
 struct conn;
 struct dns_tcp;
 
+#define CDN_ADDR_CACHE_N 64
+#define CDN_ADDR_CACHE_ADDRS 8
+typedef struct cdn_addr_cache {
+    char name[256];
+    struct sockaddr_storage addrs[CDN_ADDR_CACHE_ADDRS];
+    socklen_t lens[CDN_ADDR_CACHE_ADDRS];
+    int n;
+    uint64_t expires_us;
+} cdn_addr_cache_t;
+
 struct cdn_broker {
     cdn_net_config_t cfg;
     cdn_net_policy_t *policy;
@@ -42,6 +52,7 @@ struct cdn_broker {
     atomic_uint nconn;
     struct conn *conns; /* every live proxy connection, for stop */
     struct dns_tcp *dns_conns;
+    cdn_addr_cache_t acache[CDN_ADDR_CACHE_N];
     cdn_syn_entry_t *syn;
     size_t n_syn, cap_syn;
 };
