@@ -6,6 +6,7 @@
  * and the names it shows on the way must agree (no domain fronting). */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <netdb.h>
 #include <signal.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -38,7 +39,7 @@
 #define RELAY_HIGH_WATER (256 * 1024)
 
 enum kind { K_HTTP, K_SOCKS, K_TRANS };
-enum state { ST_HANDSHAKE, ST_RESOLVING, ST_CONNECTING, ST_PEEK, ST_RELAY, ST_CLOSING };
+enum state { ST_HANDSHAKE, ST_RESOLVING, ST_CONNECTING, ST_PARENT, ST_PEEK, ST_RELAY, ST_CLOSING };
 
 typedef struct conn {
     struct cdn_broker *b;
@@ -49,6 +50,7 @@ typedef struct conn {
     struct bufferevent *cli, *up;
     bool resolving, dead, socks_greeted, cli_eof, up_eof, reported, connected;
     bool is_tls_peeked;
+    bool via_parent; /* connected to the parent proxy, CONNECT not answered yet */
     char host[256];
     uint16_t port;
     char expect[256]; /* name that TLS SNI / HTTP Host inside the tunnel must show */
@@ -342,9 +344,43 @@ static void check_peek(conn_t *c);
 
 static void cli_read_cb(struct bufferevent *bev, void *arg);
 
+static void up_event_cb(struct bufferevent *bev, short what, void *arg);
+static void fail(conn_t *c, const char *what, int socks_rep);
+
+/* The parent proxy's answer to our CONNECT: a 2xx status, then the tunnel. */
+static void parent_reply(conn_t *c, struct bufferevent *bev)
+{
+    struct evbuffer *in = bufferevent_get_input(bev);
+    struct evbuffer_ptr end = evbuffer_search(in, "\r\n\r\n", 4, NULL);
+    if (end.pos < 0) {
+        if (evbuffer_get_length(in) > 8192)
+            fail(c, "parent proxy sent an oversized reply", CDN_SOCKS_REP_FAILURE);
+        return;
+    }
+    char line[128] = "";
+    size_t n = evbuffer_get_length(in) < sizeof line - 1 ? evbuffer_get_length(in) : sizeof line - 1;
+    evbuffer_copyout(in, line, n);
+    line[n] = '\0';
+    line[strcspn(line, "\r\n")] = '\0';
+    if (strncmp(line, "HTTP/1.", 7) != 0 || line[8] != ' ' || line[9] != '2') {
+        char what[300];
+        snprintf(what, sizeof what, "parent proxy refused: %.200s", line);
+        fail(c, what, CDN_SOCKS_REP_FAILURE);
+        return;
+    }
+    evbuffer_drain(in, (size_t)end.pos + 4);
+    c->via_parent = false;
+    c->state = ST_CONNECTING;
+    up_event_cb(bev, BEV_EVENT_CONNECTED, c);
+}
+
 static void up_read_cb(struct bufferevent *bev, void *arg)
 {
     conn_t *c = arg;
+    if (c->state == ST_PARENT) {
+        parent_reply(c, bev);
+        return;
+    }
     relay(c, bev, c->cli);
 }
 
@@ -402,7 +438,21 @@ static void start_relay(conn_t *c)
 static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     conn_t *c = arg;
+    if (c->state == ST_PARENT) {
+        fail(c, "parent proxy closed the connection", CDN_SOCKS_REP_FAILURE);
+        return;
+    }
     if (c->state == ST_CONNECTING) {
+        if ((what & BEV_EVENT_CONNECTED) && c->via_parent) {
+            bool v6 = strchr(c->host, ':') != NULL;
+            evbuffer_add_printf(bufferevent_get_output(bev),
+                                v6 ? "CONNECT [%s]:%u HTTP/1.1\r\nHost: [%s]:%u\r\n\r\n"
+                                   : "CONNECT %s:%u HTTP/1.1\r\nHost: %s:%u\r\n\r\n",
+                                c->host, c->port, c->host, c->port);
+            c->state = ST_PARENT;
+            bufferevent_enable(bev, EV_READ | EV_WRITE);
+            return;
+        }
         if (what & BEV_EVENT_CONNECTED) {
             c->connected = true;
             int one = 1;
@@ -488,15 +538,43 @@ static void up_write_cb(struct bufferevent *bev, void *arg)
         relay_write_cb(bev, arg);
 }
 
+static bool no_proxy_match(const cdn_strv_t *np, const char *host)
+{
+    for (size_t i = 0; np && i < np->n; i++) {
+        const char *p = np->v[i];
+        if (strcmp(p, "*") == 0)
+            return true;
+        if (*p == '.')
+            p++;
+        size_t hl = strlen(host), pl = strlen(p);
+        if (pl && hl >= pl && strcasecmp(host + hl - pl, p) == 0 &&
+            (hl == pl || host[hl - pl - 1] == '.'))
+            return true;
+    }
+    return false;
+}
+
+/* sa NULL: the name could not be resolved here, only the parent proxy can
+ * reach it. */
 static void connect_to(conn_t *c, const struct sockaddr *sa, socklen_t len)
 {
     struct sockaddr_storage ss;
-    memcpy(&ss, sa, len);
-    if (ss.ss_family == AF_INET)
-        ((struct sockaddr_in *)&ss)->sin_port = htons(c->port);
-    else
-        ((struct sockaddr_in6 *)&ss)->sin6_port = htons(c->port);
-    sa_to_str((struct sockaddr *)&ss, c->addr, sizeof c->addr);
+    if (sa) {
+        memcpy(&ss, sa, len);
+        if (ss.ss_family == AF_INET)
+            ((struct sockaddr_in *)&ss)->sin_port = htons(c->port);
+        else
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons(c->port);
+        sa_to_str((struct sockaddr *)&ss, c->addr, sizeof c->addr);
+    }
+    if (c->b->parent_len && !no_proxy_match(c->b->cfg.parent_no_proxy, c->host)) {
+        memcpy(&ss, &c->b->parent, c->b->parent_len);
+        len = c->b->parent_len;
+        c->via_parent = true;
+    } else if (!sa) {
+        fail(c, "cannot resolve the name", CDN_SOCKS_REP_HOST_UNREACH);
+        return;
+    }
     c->up = bufferevent_socket_new(c->b->base, -1, BEV_OPT_CLOSE_ON_FREE);
     if (!c->up) {
         fail(c, "out of memory", CDN_SOCKS_REP_FAILURE);
@@ -621,6 +699,16 @@ static void resolved_cb(int result, struct evutil_addrinfo *res, void *arg)
         if (res)
             evutil_freeaddrinfo(res);
         free(c);
+        return;
+    }
+    if ((result != 0 || !res) && c->b->parent_len &&
+        !no_proxy_match(c->b->cfg.parent_no_proxy, c->host) &&
+        !(c->have_dst && !c->dst_synthetic)) {
+        /* Behind a corporate proxy the host often cannot resolve outside
+         * names: the parent proxy resolves them (no address check here). */
+        if (res)
+            evutil_freeaddrinfo(res);
+        connect_to(c, NULL, 0);
         return;
     }
     if (result != 0 || !res) {
@@ -1096,6 +1184,35 @@ static int add_listener(struct cdn_broker *b, int fd, enum kind k, cdn_error_t *
     return 0;
 }
 
+static int parse_parent(struct cdn_broker *b, const char *url, cdn_error_t *err)
+{
+    const char *p = url;
+    if (strncasecmp(p, "http://", 7) == 0)
+        p += 7;
+    else if (strstr(p, "://"))
+        return cdn_error_usage(err, "network.parentProxy \"%s\": only http:// proxies are "
+                               "supported", url);
+    char host[256];
+    uint16_t port;
+    size_t n = strcspn(p, "/");
+    if (memchr(p, '@', n))
+        return cdn_error_usage(err, "network.parentProxy \"%s\": credentials in the URL are "
+                               "not supported", url);
+    if (cdn_http_split_authority(p, n, host, sizeof host, &port) < 0)
+        return cdn_error_usage(err, "network.parentProxy \"%s\": not http://host:port", url);
+    char ports[8];
+    snprintf(ports, sizeof ports, "%u", port ? port : 3128);
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *res;
+    int r = getaddrinfo(host, ports, &hints, &res);
+    if (r)
+        return cdn_error(err, 0, "network.parentProxy: resolving \"%s\": %s", host,
+                         gai_strerror(r));
+    memcpy(&b->parent, res->ai_addr, res->ai_addrlen);
+    b->parent_len = (socklen_t)res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
 int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
                      cdn_broker_event_cb cb, void *cb_ctx, cdn_broker_t **out, cdn_error_t *err)
 {
@@ -1135,6 +1252,8 @@ int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
     evdns_base_set_option(b->dns, "timeout:", "3");
     evdns_base_set_option(b->dns, "attempts:", "2");
     evdns_base_set_option(b->dns, "randomize-case:", "0");
+    if (cfg->parent_proxy && parse_parent(b, cfg->parent_proxy, err) < 0)
+        goto fail;
     if (add_listener(b, fds->http4, K_HTTP, err) < 0 || add_listener(b, fds->http6, K_HTTP, err) < 0 ||
         add_listener(b, fds->socks4, K_SOCKS, err) < 0 ||
         add_listener(b, fds->socks6, K_SOCKS, err) < 0 ||

@@ -53,6 +53,8 @@ struct cdn_broker {
     struct conn *conns; /* every live proxy connection, for stop */
     struct dns_tcp *dns_conns;
     cdn_addr_cache_t acache[CDN_ADDR_CACHE_N];
+    struct sockaddr_storage parent; /* parent proxy, if parent_len */
+    socklen_t parent_len;
     cdn_syn_entry_t *syn;
     size_t n_syn, cap_syn;
 };

@@ -28,6 +28,11 @@ void cdn_net_config_init(cdn_net_config_t *cfg, const cdn_settings_t *settings)
     cfg->default_ports = ports;
     cfg->n_default_ports = 2;
     cfg->ipv6 = true;
+    if (settings) {
+        cfg->parent_proxy = settings->network.parent_proxy.https ? settings->network.parent_proxy.https
+                                                                 : settings->network.parent_proxy.http;
+        cfg->parent_no_proxy = &settings->network.parent_proxy.no_proxy;
+    }
 }
 
 void cdn_net_fds_init(cdn_net_fds_t *fds)

@@ -40,6 +40,12 @@ typedef struct cdn_net_config {
     const uint16_t *default_ports;
     size_t n_default_ports;
     bool ipv6; /* also listen on ::1 */
+    /* Upstream proxy "http://host:port" for every allowed connection (the
+     * broker sends it CONNECT host:port); NULL = connect directly.  Set from
+     * network.parentProxy (https, else http) by cdn_net_config_init();
+     * callers that honour the host's HTTPS_PROXY set it themselves. */
+    const char *parent_proxy;
+    const cdn_strv_t *parent_no_proxy; /* hosts (suffixes) reached directly */
 } cdn_net_config_t;
 
 /* Listening sockets created inside the sandbox; -1 where absent. */

@@ -3,7 +3,7 @@
  * exactly as `cordon run` wires them, then runs a command inside.
  *
  *   net_driver [--allow D]... [--deny D]... [--deny-addr CIDR]... [--max-conn N]
- *              [--upstream ADDR] [--events FILE] -- CMD ARGS...
+ *              [--upstream ADDR] [--parent-proxy URL] [--events FILE] -- CMD ARGS...
  *
  * Events are written to FILE as one line each:
  *   allow|deny PROTO HOST ADDRESS PORT out=N in=N rule=...
@@ -155,6 +155,8 @@ int main(int argc, char **argv)
             cdn_strv_add(&s.network.denied_domains, v, &err);
         else if (strcmp(argv[i - 1], "--deny-addr") == 0)
             cdn_strv_add(&s.network.denied_resolved_addresses, v, &err);
+        else if (strcmp(argv[i - 1], "--parent-proxy") == 0)
+            s.network.parent_proxy.https = argv[i];
         else if (strcmp(argv[i - 1], "--upstream") == 0)
             upstream = v;
         else if (strcmp(argv[i - 1], "--events") == 0)

@@ -211,6 +211,30 @@ client env W="$W" HERE="$HERE" HOME="$W" \
     -- bash "$W/inside2.sh" | tee "$W/inside2.out"
 inside2_rc=${PIPESTATUS[0]}
 
+# --- through a parent (corporate) proxy ---
+inet python3 "$HERE/parent_proxy.py" 3130 198.51.100.2 "$W/parent.log" &
+touch "$W/parent.log"
+for i in $(seq 50); do client python3 -c 'import socket;socket.create_connection(("198.51.100.2",3130),timeout=1)' 2>/dev/null && break; sleep 0.1; done
+cat > "$W/inside3.sh" <<'INSIDE'
+set -u
+pass=0; fail=0
+expect() {
+    local desc=$1 pat=$2; shift 2
+    local out; out=$("$@" 2>&1)
+    if printf '%s' "$out" | grep -qE -- "$pat"; then pass=$((pass+1)); echo "ok - $desc"; else fail=$((fail+1)); echo "not ok - $desc"; printf '    %s\n' "$out" | head -8; fi
+}
+export CURL_CA_BUNDLE=$W/ca.pem
+expect "parentProxy: allowed name works through the parent" "hello from the test internet" curl -sS --max-time 10 https://allowed.test/index.html
+expect "parentProxy: plain http too" "hello from the test internet" curl -sS --max-time 10 --noproxy '*' http://allowed.test/index.html
+expect "parentProxy: denied name is denied before the parent" "no match in network.allowedDomains" curl -sS -i --max-time 10 http://denied.test/
+echo "$pass passed, $fail failed (inside, parent proxy)"
+[ $fail = 0 ]
+INSIDE
+client env W="$W" HOME="$W" \
+    timeout -k 5 100 "$DRIVER" --upstream 198.51.100.2 --parent-proxy http://198.51.100.2:3130 \
+    --allow allowed.test -- bash "$W/inside3.sh" | tee "$W/inside3.out"
+inside3_rc=${PIPESTATUS[0]}
+
 # --- what the broker reported, and what reached the test internet ---
 pass=0; fail=0
 check() { if grep -qE -- "$2" "$3"; then pass=$((pass+1)); echo "ok - $1"; else fail=$((fail+1)); echo "not ok - $1"; fi; }
@@ -233,8 +257,10 @@ check_not "no UDP left the sandbox" "leak" "$W/udp.log"
 check "deny event for the empty allow list" "^deny http allowed.test .*rule=network.allowedDomains is empty" "$EV2"
 check "deny event for the connection limit" "^deny http - .*connection limit reached" "$EV2"
 check "deny event for the handshake timeout" "^deny socks5 - .*handshake timeout" "$EV2"
+check "the parent proxy got CONNECT by name" "^CONNECT allowed.test:443 " "$W/parent.log"
+check_not "denied names never reached the parent proxy" "denied.test" "$W/parent.log"
 echo "$pass passed, $fail failed (events)"
-if [ "$inside_rc" != 0 ] || [ "$inside2_rc" != 0 ] || [ "$fail" != 0 ]; then
+if [ "$inside_rc" != 0 ] || [ "$inside2_rc" != 0 ] || [ "$inside3_rc" != 0 ] || [ "$fail" != 0 ]; then
     echo "FAIL: see above (KEEP=1 keeps $W)"
     exit 1
 fi
