@@ -1,22 +1,37 @@
 """Sends one DNS query over UDP and prints the rcode and answers.
-usage: dnsq.py SERVER NAME [TYPE]  (TYPE: A=1, AAAA=28, TXT=16)"""
+usage: dnsq.py [--tcp] SERVER NAME [TYPE]  (TYPE: A=1, AAAA=28, TXT=16)"""
 import random
 import socket
 import struct
 import sys
 
-server, name = sys.argv[1], sys.argv[2]
-qtype = int(sys.argv[3]) if len(sys.argv) > 3 else 1
+args = sys.argv[1:]
+tcp = args[0] == "--tcp"
+if tcp:
+    args = args[1:]
+server, name = args[0], args[1]
+qtype = int(args[2]) if len(args) > 2 else 1
 qid = random.randint(0, 65535)
 msg = struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0)
 for label in name.split("."):
     msg += bytes([len(label)]) + label.encode()
 msg += b"\0" + struct.pack(">HH", qtype, 1)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.settimeout(3)
-s.sendto(msg, (server, 53))
 try:
-    data, _ = s.recvfrom(4096)
+    if tcp:
+        s = socket.create_connection((server, 53), timeout=3)
+        s.sendall(struct.pack(">H", len(msg)) + msg)
+        data = b""
+        while len(data) < 2 or len(data) < 2 + struct.unpack(">H", data[:2])[0]:
+            d = s.recv(4096)
+            if not d:
+                break
+            data += d
+        data = data[2:]
+    else:
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(3)
+        s.sendto(msg, (server, 53))
+        data, _ = s.recvfrom(4096)
 except socket.timeout:
     print("timeout")
     sys.exit(3)

@@ -69,7 +69,7 @@ for a in 198.51.100.1/24 10.77.0.1/24 169.254.169.1/16; do client ip addr add $a
         -subj "/CN=cordon test CA" 2>/dev/null
     openssl req -newkey rsa:2048 -nodes -keyout srv.key -out srv.csr \
         -subj "/CN=allowed.test" 2>/dev/null
-    printf 'subjectAltName=DNS:allowed.test,DNS:www.allowed.test,DNS:denied.test,DNS:evil.allowed.test,DNS:private.test,DNS:metadata.test\n' > ext
+    printf 'subjectAltName=DNS:self.test,DNS:allowed.test,DNS:www.allowed.test,DNS:denied.test,DNS:evil.allowed.test,DNS:private.test,DNS:metadata.test\n' > ext
     openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out srv.pem \
         -days 2 -extfile ext 2>/dev/null
 ) || { echo "FAIL: openssl"; exit 1; }
@@ -101,7 +101,8 @@ inet dnsmasq --keep-in-foreground --conf-file=/dev/null --no-resolv --no-hosts \
     --log-queries --log-facility="$W/dnsmasq.log" --pid-file= \
     --host-record=allowed.test,198.51.100.2 --host-record=www.allowed.test,198.51.100.2 \
     --host-record=denied.test,198.51.100.2 --host-record=evil.allowed.test,198.51.100.2 \
-    --host-record=private.test,10.77.0.2 --host-record=metadata.test,169.254.169.254 &
+    --host-record=private.test,10.77.0.2 --host-record=metadata.test,169.254.169.254 \
+    --host-record=self.test,198.51.100.1 &
 PIDS+=($!)
 touch "$W/udp.log"
 
@@ -156,6 +157,9 @@ expect_fail "denied name without proxy: no address" $C --noproxy '*' https://den
 expect "DNS refuses a denied name" "^REFUSED" python3 $HERE/dnsq.py 127.0.0.1 denied.test
 expect "DNS to an outside server is captured and refused" "^REFUSED" python3 $HERE/dnsq.py 198.51.100.2 denied.test
 expect "DNS refuses TXT for an allowed name" "^REFUSED" python3 $HERE/dnsq.py 127.0.0.1 allowed.test 16
+expect "DNS over TCP answers an allowed name" "NOERROR 198\.1[89]\." python3 $HERE/dnsq.py --tcp 127.0.0.1 allowed.test
+expect "DNS over TCP refuses a denied name" "^REFUSED" python3 $HERE/dnsq.py --tcp 127.0.0.1 denied.test
+expect "allowed name resolving to the host's own address: 403" "198.51.100.1 is one of the host's own addresses" $C -i http://self.test/
 expect "deniedDomains wins over *.allowed.test" "deniedDomains \"evil.allowed.test\"" $C -i http://evil.allowed.test/
 expect "IP literal via proxy: 403" "IP literal not in network.allowedDomains" $C -i http://198.51.100.2/
 expect "IP literal by raw socket: denied" "IP literal not in network.allowedDomains" $RAWGET 198.51.100.2 80 198.51.100.2
@@ -169,6 +173,24 @@ expect_fail "mismatched SNI by transparent capture" $C --noproxy '*' --connect-t
 expect "Host header differs from the URI (fronting): 403" "HTTP Host \"denied.test\" does not match" $C -i -H 'Host: denied.test' http://allowed.test/
 expect "raw socket with a fronted Host header: denied" "does not match" $RAWGET allowed.test 80 denied.test
 python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.sendto(b"leak",("198.51.100.2",7777))' 2>/dev/null
+expect "ICMP echo goes nowhere" "^(blocked|no reply)" python3 -c '
+import socket, struct
+def csum(b):
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
+    return ~s & 0xffff
+pkt = struct.pack("!BBHHH", 8, 0, 0, 1, 1) + b"cordon"
+pkt = pkt[:2] + struct.pack("!H", csum(pkt)) + pkt[4:]
+s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); s.settimeout(2)
+try:
+    s.sendto(pkt, ("198.51.100.2", 0))
+except OSError as e:
+    print("blocked:", e); raise SystemExit
+try:
+    while True:
+        d, a = s.recvfrom(2048)
+        if a[0] == "198.51.100.2" and d[20] == 0: print("reply"); break
+except socket.timeout:
+    print("no reply")'
 echo "$pass passed, $fail failed (inside)"
 [ $fail = 0 ]
 INSIDE
@@ -178,6 +200,7 @@ EV="$W/events.log"
 client env W="$W" HERE="$HERE" RAWGET="$RAWGET" HOME="$W" \
     timeout -k 5 200 "$DRIVER" --upstream 198.51.100.2 --events "$EV" \
     --allow allowed.test --allow '*.allowed.test' --allow private.test --allow metadata.test \
+    --allow self.test \
     --deny evil.allowed.test \
     -- bash "$W/inside.sh" | tee "$W/inside.out"
 inside_rc=${PIPESTATUS[0]}

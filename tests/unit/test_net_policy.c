@@ -144,6 +144,27 @@ static void test_resolved(void **state)
     freeset(s);
 }
 
+static void test_reasons(void **state)
+{
+    (void)state;
+    cdn_settings_t *s = mk((const char *[]){"*.corp.test", NULL},
+                           (const char *[]){"paste.corp.test", NULL});
+    cdn_kv_t kv = {.key = (char *)(uintptr_t)"paste.corp.test",
+                   .val = (char *)(uintptr_t)"pastebins leak code"};
+    s->network.denied_domain_reasons.v = calloc(1, sizeof kv);
+    s->network.denied_domain_reasons.v[0] = kv;
+    s->network.denied_domain_reasons.n = 1;
+    cdn_net_policy_t *p = pol(s);
+    cdn_net_verdict_t v;
+    assert_false(cdn_net_policy_check_host(p, "paste.corp.test", 443, &v));
+    assert_string_equal(v.reason, "pastebins leak code");
+    assert_string_equal(v.setting, "remove \"paste.corp.test\" from network.deniedDomains");
+    assert_false(cdn_net_policy_check_host(p, "paste.corp.test", 0, &v)); /* DNS question */
+    assert_true(cdn_net_policy_check_host(p, "git.corp.test", 0, &v));
+    cdn_net_policy_free(p);
+    freeset(s);
+}
+
 static void test_cidr(void **state)
 {
     (void)state;
@@ -161,6 +182,7 @@ int main(void)
         cmocka_unit_test(test_wildcards_and_ports),
         cmocka_unit_test(test_empty_and_star),
         cmocka_unit_test(test_resolved),
+        cmocka_unit_test(test_reasons),
         cmocka_unit_test(test_cidr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
