@@ -1,7 +1,58 @@
+/* cordon: a containment runtime for AI agents.  Dispatch only. */
 #include <stdio.h>
+#include <string.h>
 
-int main(void)
+#include "cli/cli.h"
+
+void cdn_cli_usage(FILE *out)
 {
-    puts("cordon " CORDON_VERSION);
-    return 0;
+    fputs("usage: cordon COMMAND [OPTIONS]\n"
+          "\n"
+          "cordon caps the blast radius of an AI agent's commands: the workspace is\n"
+          "writable, the rest of the host read-only, secrets out of reach, persistence\n"
+          "files protected, and the network closed.\n"
+          "\n"
+          "commands:\n"
+          "  run      run a command in the sandbox\n"
+          "  plan     print what `run` would do, without running anything\n"
+          "  help     this text (`cordon help COMMAND` for a command's options)\n"
+          "  version  print the version\n"
+          "\n"
+          "Settings: docs/settings.md; man page: cordon(1).\n",
+          out);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        cdn_cli_usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("cordon %s\n", CORDON_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        cdn_cli_usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0) {
+        if (argc > 2) {
+            char *sub[] = {argv[2], (char *)(uintptr_t) "--help", NULL};
+            if (strcmp(argv[2], "run") == 0)
+                return cdn_cmd_run(2, sub);
+            if (strcmp(argv[2], "plan") == 0)
+                return cdn_cmd_plan(2, sub);
+        }
+        cdn_cli_usage(stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "run") == 0)
+        return cdn_cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "plan") == 0)
+        return cdn_cmd_plan(argc - 1, argv + 1);
+    fprintf(stderr, "cordon: unknown command '%s'\n\n", cmd);
+    cdn_cli_usage(stderr);
+    return 2;
 }

@@ -27,3 +27,30 @@ void cdn_kernel_probe(cdn_kernel_t *k);
  * kernel.unprivileged_userns_clone=0, user.max_user_namespaces=0, a container
  * runtime's seccomp profile, ...).  Writes a full sentence into buf. */
 void cdn_userns_diagnose(int errnum, char *buf, size_t len);
+
+/* The facts behind the user-namespace verdict, read from files under a root
+ * prefix ("" for the real system) so tests can feed fake contents. */
+typedef struct cdn_userns_facts {
+    bool have_userns;         /* /proc/self/ns/user exists (CONFIG_USER_NS) */
+    int unpriv_clone;         /* kernel.unprivileged_userns_clone, -1: absent */
+    long max_userns;          /* user.max_user_namespaces, -1: absent */
+    int apparmor_restrict;    /* kernel.apparmor_restrict_unprivileged_userns, -1: absent */
+    bool apparmor_unconfined; /* our AppArmor label is "unconfined" (or AppArmor absent) */
+    int seccomp_mode;         /* "Seccomp:" of /proc/self/status, -1: unknown */
+    bool in_container;        /* /.dockerenv or /run/.containerenv exists */
+    bool privileged;          /* euid 0 (the unprivileged knobs do not apply) */
+} cdn_userns_facts_t;
+
+void cdn_userns_facts_read(const char *root, cdn_userns_facts_t *f);
+/* false, with cause and fix in buf, when a knob visibly forbids user namespaces. */
+bool cdn_userns_facts_allow(const cdn_userns_facts_t *f, const char *exe, char *buf, size_t len);
+/* The sentence of cdn_userns_diagnose() from given facts; `exe` is the path
+ * of the cordon binary named in the AppArmor profile. */
+void cdn_userns_explain(const cdn_userns_facts_t *f, int errnum, const char *exe, char *buf,
+                        size_t len);
+
+/* cgroup v2 / hybrid from a mountinfo file (root + "/proc/self/mountinfo"). */
+void cdn_cgroup_probe_at(const char *root, bool *v2, bool *hybrid);
+
+/* true if uname release "X.Y..." is at least maj.min. */
+bool cdn_kernel_at_least(const char *release, unsigned maj, unsigned min);

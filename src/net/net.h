@@ -95,8 +95,10 @@ typedef void (*cdn_broker_event_cb)(const cdn_broker_event_t *ev, void *ctx);
 
 typedef struct cdn_broker cdn_broker_t;
 
-/* Takes ownership of nothing: the fds are dup'ed.  cb runs on the broker
- * thread. */
+/* Takes ownership of nothing: the fds are dup'ed (close yours after).
+ * cfg->settings must stay valid until cdn_broker_stop().  cb runs on the
+ * broker thread.  Errors: bad network settings (CDN_EXIT_USAGE), no DNS
+ * upstream, an unreachable parentProxy name. */
 int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
                      cdn_broker_event_cb cb, void *cb_ctx, cdn_broker_t **out, cdn_error_t *err);
 /* Stops the thread, closes every connection; NULL is fine. */

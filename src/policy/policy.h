@@ -45,6 +45,8 @@ typedef struct cdn_rule_paths {
 typedef struct cdn_policy {
     char *source;               /* where the settings came from */
     char *workspace;
+    char *cwd;                  /* where the command starts: the caller's cwd when it
+                                   is inside the workspace, else the workspace */
     cdn_ws_mode_t ws_mode;
     char *home;
     uid_t uid;

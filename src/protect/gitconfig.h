@@ -14,3 +14,17 @@
 /* true if safe; otherwise false with a reason ("line 3: key core.fsmonitor
  * runs a program") in why. */
 bool cdn_gitconfig_is_safe(const char *buf, size_t len, char *why, size_t why_len);
+
+/* The same, for the config file at config_path (absolute) in the writable
+ * root `root`: additionally accepts core.worktree when it resolves
+ * (lexically, relative to config_path's folder) inside root, as git writes
+ * in submodule git dirs (.git/modules/NAME/config: "worktree = ../../../NAME").
+ * With NULL config_path or root, core.worktree is refused. */
+bool cdn_gitconfig_is_safe_at(const char *buf, size_t len, const char *config_path,
+                              const char *root, char *why, size_t why_len);
+
+/* The same reader for a .gitmodules file (classified FILE by the path
+ * classifier, yet written by git clone/checkout/submodule add): only
+ * submodule.<name>.{path,url,branch,shallow,ignore,fetchRecurseSubmodules}
+ * and update = checkout|rebase|merge|none, with URLs checked as above. */
+bool cdn_gitmodules_is_safe(const char *buf, size_t len, char *why, size_t why_len);

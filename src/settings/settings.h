@@ -55,6 +55,15 @@ typedef enum cdn_cred_mode {
     CDN_CRED_MASK,
 } cdn_cred_mode_t;
 
+/* One credentials.envVars or credentials.files entry (srt: objects with a
+ * per-entry mode). */
+typedef struct cdn_cred_ent {
+    char *name; /* variable name, or file path */
+    cdn_cred_mode_t mode;
+    cdn_strv_t inject_hosts;
+    cdn_pos_t pos;
+} cdn_cred_ent_t;
+
 typedef struct cdn_settings {
     char *source;   /* file path, or "built-in default" */
     bool from_file;
@@ -90,6 +99,7 @@ typedef struct cdn_settings {
     struct {
         cdn_pathlist_t deny_read, allow_read, allow_write, deny_write;
         bool allow_git_config;
+        bool disabled; /* srt "filesystem.disabled"; not enforced (listed) */
     } filesystem;
 
     cdn_ignore_rule_t *ignore_violations;
@@ -99,11 +109,21 @@ typedef struct cdn_settings {
     bool allow_nested_user_namespaces;
     int mandatory_deny_search_depth; /* -1 = unset */
 
+    /* srt declares credentials per entry ({"name"|"path", "mode", ...});
+     * the flat fields summarise the entries: env_vars/files list every
+     * entry's name/path, inject_hosts the union of their injectHosts, and
+     * mode is CDN_CRED_DENY if any entry denies, CDN_CRED_MASK if all mask
+     * (without a proxy a mask can only degrade to a deny). */
     struct {
         cdn_strv_t env_vars; /* names */
         cdn_strv_t files;    /* paths */
         cdn_cred_mode_t mode;
         cdn_strv_t inject_hosts;
+        cdn_cred_ent_t *env_entries;
+        size_t n_env_entries;
+        cdn_cred_ent_t *file_entries;
+        size_t n_file_entries;
+        bool allow_plaintext_inject;
     } credentials;
 
     /* cordon's own keys, all under the top-level "cordon" object. */

@@ -2,7 +2,8 @@
 
 #include <string.h>
 
-static void vset(cdn_error_t *err, int errnum, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vset(cdn_error_t *err, int errnum,
+                                                    const char *fmt, va_list ap)
 {
     err->errnum = errnum;
     vsnprintf(err->msg, sizeof err->msg, fmt, ap);

@@ -1,0 +1,790 @@
+/* cordon-probe: try ONE harmless operation and report, as one JSON line, what
+ * the environment allowed.  The escape tests run it inside `cordon run`, and
+ * `cordon radius` will run the same battery inside any sandbox, so it links
+ * nothing of libcordon and is built static: it must work where only it exists.
+ *
+ * Exit status: 0 the operation succeeded, 1 it was refused (errno reported),
+ * 2 usage error.  It never prints file contents or environment values, only
+ * lengths, so running it against real secrets leaks nothing into logs. */
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/bpf.h>
+#include <linux/io_uring.h>
+#include <linux/netlink.h>
+#include <linux/perf_event.h>
+#include <linux/sched.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#define MARKER "cordon-probe was here\n"
+
+static const char *op_name = "?";
+
+static void json_str(FILE *f, const char *s)
+{
+    fputc('"', f);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(f, "\\%c", *p);
+        else if (*p < 0x20 || *p == 0x7f)
+            fprintf(f, "\\u%04x", *p);
+        else
+            fputc(*p, f);
+    }
+    fputc('"', f);
+}
+
+static const char *errno_name(int e)
+{
+    const char *n = strerrorname_np(e);
+    return n ? n : "E?";
+}
+
+/* One line per run; `extra` is pre-rendered JSON members (",\"k\":v") or "". */
+static int report(const char *target, int err, const char *detail, const char *extra)
+{
+    printf("{\"op\":");
+    json_str(stdout, op_name);
+    printf(",\"target\":");
+    json_str(stdout, target ? target : "");
+    printf(",\"ok\":%s", err ? "false" : "true");
+    if (err) {
+        printf(",\"errno\":");
+        json_str(stdout, errno_name(err));
+    }
+    printf(",\"detail\":");
+    json_str(stdout, detail ? detail : (err ? strerror(err) : ""));
+    if (extra)
+        fputs(extra, stdout);
+    printf("}\n");
+    fflush(stdout);
+    return err ? 1 : 0;
+}
+
+/* Report the outcome of a call that returned `r` (< 0 = failed with errno). */
+static int outcome(const char *target, long r, const char *detail)
+{
+    return report(target, r < 0 ? errno : 0, r < 0 ? NULL : detail, NULL);
+}
+
+static int usage(const char *msg)
+{
+    fprintf(stderr, "cordon-probe: %s\n(run `cordon-probe help` for the list of operations)\n", msg);
+    return 2;
+}
+
+/* ---------------------------------------------------------------- files */
+
+static int op_read(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("read PATH");
+    int fd = open(argv[0], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return outcome(argv[0], -1, NULL);
+    char buf[16];
+    ssize_t n = read(fd, buf, sizeof buf);
+    int e = errno;
+    close(fd);
+    if (n < 0)
+        return report(argv[0], e, NULL, NULL);
+    char d[64];
+    snprintf(d, sizeof d, "read %zd bytes", n);
+    char extra[32];
+    snprintf(extra, sizeof extra, ",\"bytes\":%zd", n);
+    return report(argv[0], 0, d, extra);
+}
+
+static int op_write(int argc, char **argv)
+{
+    int flags = O_WRONLY | O_CREAT | O_CLOEXEC | O_NOCTTY | O_NONBLOCK;
+    if (argc == 2 && strcmp(argv[0], "--truncate") == 0) {
+        flags |= O_TRUNC;
+        argv++, argc--;
+    } else {
+        flags |= O_APPEND;
+    }
+    if (argc != 1)
+        return usage("write [--truncate] PATH");
+    int fd = open(argv[0], flags, 0644);
+    if (fd < 0)
+        return outcome(argv[0], -1, NULL);
+    ssize_t n = write(fd, MARKER, strlen(MARKER));
+    int e = errno;
+    if (close(fd) < 0 && n >= 0) {
+        n = -1;
+        e = errno;
+    }
+    if (n < 0)
+        return report(argv[0], e, NULL, NULL);
+    return report(argv[0], 0, "wrote marker", NULL);
+}
+
+static int op_create(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("create PATH");
+    int fd = open(argv[0], O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0644);
+    if (fd < 0)
+        return outcome(argv[0], -1, NULL);
+    close(fd);
+    return report(argv[0], 0, "created", NULL);
+}
+
+static int op_mkdir(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("mkdir PATH");
+    return outcome(argv[0], mkdir(argv[0], 0755), "created");
+}
+
+static int op_unlink(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("unlink PATH");
+    struct stat st;
+    long r;
+    if (lstat(argv[0], &st) == 0 && S_ISDIR(st.st_mode))
+        r = rmdir(argv[0]);
+    else
+        r = unlink(argv[0]);
+    return outcome(argv[0], r, "removed");
+}
+
+static int op_rename(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage("rename FROM TO");
+    return outcome(argv[1], rename(argv[0], argv[1]), "renamed");
+}
+
+static int op_link(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage("link EXISTING NEWPATH");
+    return outcome(argv[1], link(argv[0], argv[1]), "linked");
+}
+
+static int op_symlink(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage("symlink TARGET LINKPATH");
+    return outcome(argv[1], symlink(argv[0], argv[1]), "linked");
+}
+
+static int op_chmod(int argc, char **argv)
+{
+    if (argc != 1 && argc != 2)
+        return usage("chmod PATH [OCTAL-MODE]");
+    mode_t mode = 0755;
+    if (argc == 2) {
+        char *end;
+        unsigned long m = strtoul(argv[1], &end, 8);
+        if (*end || m > 07777)
+            return usage("chmod: bad octal mode");
+        mode = (mode_t)m;
+    }
+    return outcome(argv[0], chmod(argv[0], mode), "mode changed");
+}
+
+/* ---------------------------------------------------------------- sockets */
+
+static int parse_port(const char *s, bool allow_zero)
+{
+    char *end;
+    long p = strtol(s, &end, 10);
+    if (*s == '\0' || *end || p < (allow_zero ? 0 : 1) || p > 65535)
+        return -1;
+    return (int)p;
+}
+
+/* sun_path for a filesystem path, or for an abstract name (leading NUL). */
+static int unix_addr(struct sockaddr_un *sa, socklen_t *len, const char *name, bool abstract)
+{
+    memset(sa, 0, sizeof *sa);
+    sa->sun_family = AF_UNIX;
+    size_t n = strlen(name);
+    size_t off = abstract ? 1 : 0;
+    if (n + off >= sizeof sa->sun_path)
+        return -1;
+    memcpy(sa->sun_path + off, name, n);
+    *len = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + off + n + (abstract ? 0 : 1));
+    return 0;
+}
+
+static int inet_addr_parse(struct sockaddr_storage *ss, socklen_t *len, const char *host, int port)
+{
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *a4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)ss;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        *len = sizeof *a4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        *len = sizeof *a6;
+        return 0;
+    }
+    return -1;
+}
+
+/* connect() bounded by a timeout, so a black-holed address cannot hang a test. */
+static int connect_timeout(int fd, const struct sockaddr *sa, socklen_t len, int timeout_ms)
+{
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+        return -1;
+    if (connect(fd, sa, len) == 0)
+        return 0;
+    if (errno != EINPROGRESS)
+        return -1;
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int r = poll(&p, 1, timeout_ms);
+    if (r < 0)
+        return -1;
+    if (r == 0) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    int soerr = 0;
+    socklen_t sl = sizeof soerr;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0)
+        return -1;
+    if (soerr) {
+        errno = soerr;
+        return -1;
+    }
+    return 0;
+}
+
+static int op_connect_unix(int argc, char **argv, bool abstract)
+{
+    if (argc != 1)
+        return usage(abstract ? "connect-abstract NAME" : "connect-unix PATH");
+    struct sockaddr_un sa;
+    socklen_t len;
+    if (unix_addr(&sa, &len, argv[0], abstract) < 0)
+        return usage("socket name too long");
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return outcome(argv[0], -1, NULL);
+    int r = connect_timeout(fd, (struct sockaddr *)&sa, len, 2000);
+    int e = errno;
+    close(fd);
+    return report(argv[0], r < 0 ? e : 0, r < 0 ? NULL : "connected", NULL);
+}
+
+static int op_connect_tcp(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage("connect-tcp HOST PORT (HOST numeric)");
+    int port = parse_port(argv[1], false);
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (port < 0 || inet_addr_parse(&ss, &len, argv[0], port) < 0)
+        return usage("connect-tcp: HOST must be a numeric address and PORT 1-65535");
+    char target[128];
+    snprintf(target, sizeof target, "%s:%d", argv[0], port);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return outcome(target, -1, NULL);
+    int r = connect_timeout(fd, (struct sockaddr *)&ss, len, 2000);
+    int e = errno;
+    close(fd);
+    return report(target, r < 0 ? e : 0, r < 0 ? NULL : "connected", NULL);
+}
+
+/* Host-side helper: serve until killed.  Each client gets one line. */
+static int serve(int fd, const char *target, const char *extra)
+{
+    if (listen(fd, 16) < 0)
+        return outcome(target, -1, NULL);
+    report(target, 0, "ready", extra);
+    for (;;) {
+        int c = accept4(fd, NULL, NULL, SOCK_CLOEXEC);
+        if (c < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return outcome(target, -1, NULL);
+        }
+        /* The client usually hangs up at once: no SIGPIPE for that. */
+        (void)!send(c, "hello from cordon-probe\n", 24, MSG_NOSIGNAL | MSG_DONTWAIT);
+        close(c);
+    }
+}
+
+static int op_listen_unix(int argc, char **argv, bool abstract)
+{
+    if (argc != 1)
+        return usage(abstract ? "listen-abstract NAME" : "listen-unix PATH");
+    struct sockaddr_un sa;
+    socklen_t len;
+    if (unix_addr(&sa, &len, argv[0], abstract) < 0)
+        return usage("socket name too long");
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&sa, len) < 0)
+        return outcome(argv[0], -1, NULL);
+    return serve(fd, argv[0], NULL);
+}
+
+static int op_listen_tcp(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage("listen-tcp ADDR PORT (PORT 0 = any; the port is reported)");
+    int port = parse_port(argv[1], true);
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (port < 0 || inet_addr_parse(&ss, &len, argv[0], port) < 0)
+        return usage("listen-tcp: ADDR must be a numeric address and PORT 0-65535");
+    char target[128];
+    snprintf(target, sizeof target, "%s:%d", argv[0], port);
+    int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    int one = 1;
+    if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) < 0 ||
+        bind(fd, (struct sockaddr *)&ss, len) < 0)
+        return outcome(target, -1, NULL);
+    struct sockaddr_storage got;
+    socklen_t gl = sizeof got;
+    if (getsockname(fd, (struct sockaddr *)&got, &gl) < 0)
+        return outcome(target, -1, NULL);
+    int real = ntohs(got.ss_family == AF_INET ? ((struct sockaddr_in *)&got)->sin_port
+                                              : ((struct sockaddr_in6 *)&got)->sin6_port);
+    char extra[32];
+    snprintf(extra, sizeof extra, ",\"port\":%d", real);
+    return serve(fd, target, extra);
+}
+
+/* ---------------------------------------------------------------- processes */
+
+static int parse_signal(const char *s)
+{
+    static const struct {
+        const char *name;
+        int sig;
+    } sigs[] = {{"0", 0},         {"HUP", SIGHUP},   {"INT", SIGINT},   {"QUIT", SIGQUIT},
+                {"KILL", SIGKILL}, {"USR1", SIGUSR1}, {"USR2", SIGUSR2}, {"TERM", SIGTERM},
+                {"CONT", SIGCONT}, {"STOP", SIGSTOP}};
+    if (strncmp(s, "SIG", 3) == 0)
+        s += 3;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        if (strcmp(s, sigs[i].name) == 0)
+            return sigs[i].sig;
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (*s && !*end && n >= 0 && n < 65)
+        return (int)n;
+    return -1;
+}
+
+static int parse_pid(const char *s)
+{
+    char *end;
+    long n = strtol(s, &end, 10);
+    if (!*s || *end || n <= 0 || n > 4194304)
+        return -1;
+    return (int)n;
+}
+
+static int op_kill(int argc, char **argv)
+{
+    if (argc != 1 && argc != 2)
+        return usage("kill PID [SIGNAL]");
+    int pid = parse_pid(argv[0]);
+    int sig = argc == 2 ? parse_signal(argv[1]) : 0;
+    if (pid < 0 || sig < 0)
+        return usage("kill: bad PID or SIGNAL");
+    return outcome(argv[0], kill(pid, sig), "signal delivered");
+}
+
+static int attach_detach(pid_t pid)
+{
+    if (ptrace(PTRACE_ATTACH, pid, NULL, NULL) < 0)
+        return -1;
+    int st;
+    while (waitpid(pid, &st, __WALL) < 0)
+        if (errno != EINTR)
+            return -1;
+    return (int)ptrace(PTRACE_DETACH, pid, NULL, NULL);
+}
+
+static int op_ptrace_attach(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("ptrace-attach PID");
+    int pid = parse_pid(argv[0]);
+    if (pid < 0)
+        return usage("ptrace-attach: bad PID");
+    return outcome(argv[0], attach_detach(pid), "attached and detached");
+}
+
+/* Positive twin of ptrace-attach: tracing one's own child must keep working
+ * (debuggers, strace) inside a sandbox. */
+static int op_ptrace_child(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
+        return usage("ptrace-child");
+    pid_t pid = fork();
+    if (pid < 0)
+        return outcome("child", -1, NULL);
+    if (pid == 0) {
+        for (int i = 0; i < 100; i++)
+            usleep(50000);
+        _exit(0);
+    }
+    int r = attach_detach(pid);
+    int e = errno;
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    return report("child", r < 0 ? e : 0, r < 0 ? NULL : "attached and detached", NULL);
+}
+
+/* Push one NUL byte into the terminal's input queue: the classic way for a
+ * sandboxed process to type commands into the user's shell. */
+static int op_tiocsti(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
+        return usage("tiocsti");
+    const char *target = "/dev/tty";
+    int fd = open(target, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (fd < 0) {
+        target = "stdin";
+        fd = dup(0);
+    }
+    if (fd < 0)
+        return outcome(target, -1, NULL);
+    char c = '\0';
+    int r = ioctl(fd, TIOCSTI, &c);
+    int e = errno;
+    close(fd);
+    return report(target, r < 0 ? e : 0, r < 0 ? NULL : "injected one NUL byte", NULL);
+}
+
+/* ---------------------------------------------------------------- syscalls */
+
+static long try_bpf(void)
+{
+    union bpf_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.map_type = BPF_MAP_TYPE_ARRAY;
+    attr.key_size = 4;
+    attr.value_size = 4;
+    attr.max_entries = 1;
+    long fd = syscall(SYS_bpf, BPF_MAP_CREATE, &attr, sizeof attr);
+    if (fd >= 0)
+        close((int)fd);
+    return fd;
+}
+
+static long try_perf(void)
+{
+    struct perf_event_attr attr;
+    memset(&attr, 0, sizeof attr);
+    attr.type = PERF_TYPE_SOFTWARE;
+    attr.size = sizeof attr;
+    attr.config = PERF_COUNT_SW_TASK_CLOCK;
+    attr.disabled = 1;
+    attr.exclude_kernel = 1;
+    attr.exclude_hv = 1;
+    long fd = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+    if (fd >= 0)
+        close((int)fd);
+    return fd;
+}
+
+static long try_fd_syscall(long r)
+{
+    if (r >= 0)
+        close((int)r);
+    return r;
+}
+
+static long try_io_uring(void)
+{
+    struct io_uring_params p;
+    memset(&p, 0, sizeof p);
+    return try_fd_syscall(syscall(SYS_io_uring_setup, 1, &p));
+}
+
+/* Mount point that never exists: when the call is not filtered, the kernel
+ * answers ENOENT (or EPERM for lack of capability) and nothing is mounted. */
+static long try_mount(void)
+{
+    return mount("cordon-probe", "/nonexistent-cordon-probe-mountpoint", "tmpfs", 0, NULL);
+}
+
+static long try_clone3(void)
+{
+    struct clone_args ca;
+    memset(&ca, 0, sizeof ca);
+    ca.exit_signal = SIGCHLD;
+    long r = syscall(SYS_clone3, &ca, sizeof ca);
+    if (r == 0)
+        syscall(SYS_exit_group, 0);
+    if (r > 0)
+        waitpid((pid_t)r, NULL, 0);
+    return r;
+}
+
+static long try_socket(int family, int type, int proto)
+{
+    return try_fd_syscall(socket(family, type | SOCK_CLOEXEC, proto));
+}
+
+static long try_unshare(int flags)
+{
+    /* In a child, so the probe itself stays where it was. */
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0)
+        _exit(unshare(flags) < 0 ? errno : 0);
+    int st;
+    if (waitpid(pid, &st, 0) < 0)
+        return -1;
+    if (!WIFEXITED(st)) {
+        errno = ECHILD;
+        return -1;
+    }
+    if (WEXITSTATUS(st)) {
+        errno = WEXITSTATUS(st);
+        return -1;
+    }
+    return 0;
+}
+
+static int op_syscall(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("syscall NAME");
+    const char *n = argv[0];
+    long r;
+    if (!strcmp(n, "bpf"))
+        r = try_bpf();
+    else if (!strcmp(n, "keyctl"))
+        r = syscall(SYS_keyctl, 0 /* KEYCTL_GET_KEYRING_ID */, -3 /* session */, 0);
+    else if (!strcmp(n, "perf_event_open"))
+        r = try_perf();
+    else if (!strcmp(n, "userfaultfd"))
+        r = try_fd_syscall(syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK));
+    else if (!strcmp(n, "io_uring_setup"))
+        r = try_io_uring();
+    else if (!strcmp(n, "unshare-user"))
+        r = try_unshare(CLONE_NEWUSER);
+    else if (!strcmp(n, "unshare-mount"))
+        r = try_unshare(CLONE_NEWNS);
+    else if (!strcmp(n, "mount"))
+        r = try_mount();
+    else if (!strcmp(n, "clone3"))
+        r = try_clone3();
+    else if (!strcmp(n, "socket-packet"))
+        r = try_socket(AF_PACKET, SOCK_RAW, 0);
+    else if (!strcmp(n, "socket-netlink-audit"))
+        r = try_socket(AF_NETLINK, SOCK_RAW, NETLINK_AUDIT);
+    else if (!strcmp(n, "socket-netlink-route"))
+        r = try_socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE);
+    else if (!strcmp(n, "socket-unix"))
+        r = try_socket(AF_UNIX, SOCK_STREAM, 0);
+    else if (!strcmp(n, "socket-inet"))
+        r = try_socket(AF_INET, SOCK_STREAM, 0);
+    else if (!strcmp(n, "init_module"))
+        /* NULL image: the kernel checks the capability, then faults. */
+        r = syscall(SYS_init_module, NULL, 0UL, "");
+    else if (!strcmp(n, "kexec_load"))
+        /* Invalid flags: after the capability check the kernel says EINVAL
+         * without touching any loaded image. */
+        r = syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0xdead0000UL);
+    else
+        return usage("syscall: unknown NAME (bpf keyctl perf_event_open userfaultfd io_uring_setup "
+                     "unshare-user unshare-mount mount clone3 socket-packet socket-netlink-audit "
+                     "socket-netlink-route socket-unix socket-inet init_module kexec_load)");
+    return outcome(n, r, "call succeeded");
+}
+
+/* ---------------------------------------------------------------- status */
+
+static void status_field(const char *key, char *out, size_t n)
+{
+    snprintf(out, n, "?");
+    FILE *f = fopen("/proc/self/status", "re");
+    if (!f)
+        return;
+    char line[256];
+    size_t kl = strlen(key);
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, key, kl) == 0 && line[kl] == ':') {
+            char *v = line + kl + 1;
+            v += strspn(v, " \t");
+            v[strcspn(v, "\n")] = '\0';
+            snprintf(out, n, "%s", v);
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static int count_pids(void)
+{
+    DIR *d = opendir("/proc");
+    if (!d)
+        return -1;
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] >= '1' && e->d_name[0] <= '9' && strspn(e->d_name, "0123456789") == strlen(e->d_name))
+            n++;
+    closedir(d);
+    return n;
+}
+
+static int op_status(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
+        return usage("status");
+    char nnp[32], capeff[32], capprm[32], capbnd[32], seccomp[32];
+    status_field("NoNewPrivs", nnp, sizeof nnp);
+    status_field("CapEff", capeff, sizeof capeff);
+    status_field("CapPrm", capprm, sizeof capprm);
+    status_field("CapBnd", capbnd, sizeof capbnd);
+    status_field("Seccomp", seccomp, sizeof seccomp);
+    struct rlimit rl = {0, 0};
+    getrlimit(RLIMIT_CORE, &rl);
+    char extra[512];
+    snprintf(extra, sizeof extra,
+             ",\"NoNewPrivs\":\"%s\",\"CapEff\":\"%s\",\"CapPrm\":\"%s\",\"CapBnd\":\"%s\","
+             "\"Seccomp\":\"%s\",\"RLIMIT_CORE\":%lld,\"RLIMIT_CORE_max\":%lld,"
+             "\"pid\":%d,\"ppid\":%d,\"sid\":%d,\"pgid\":%d,\"pids\":%d,\"uid\":%u,\"gid\":%u,"
+             "\"euid\":%u,\"egid\":%u",
+             nnp, capeff, capprm, capbnd, seccomp,
+             rl.rlim_cur == RLIM_INFINITY ? -1LL : (long long)rl.rlim_cur,
+             rl.rlim_max == RLIM_INFINITY ? -1LL : (long long)rl.rlim_max, (int)getpid(),
+             (int)getppid(), (int)getsid(0), (int)getpgid(0), count_pids(), (unsigned)getuid(),
+             (unsigned)getgid(), (unsigned)geteuid(), (unsigned)getegid());
+    return report("self", 0, "process status", extra);
+}
+
+static int op_env(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("env NAME");
+    const char *v = getenv(argv[0]);
+    if (!v)
+        return report(argv[0], ENOENT, "not set", NULL);
+    char extra[48];
+    snprintf(extra, sizeof extra, ",\"length\":%zu", strlen(v));
+    return report(argv[0], 0, "set (value not shown)", extra);
+}
+
+static int op_shm_write(int argc, char **argv)
+{
+    if (argc > 1)
+        return usage("shm-write [NAME]");
+    char path[256];
+    int fd;
+    if (argc == 1) {
+        if (strchr(argv[0], '/') || !argv[0][0] || strlen(argv[0]) > 200)
+            return usage("shm-write: NAME must be a plain file name");
+        snprintf(path, sizeof path, "/dev/shm/%s", argv[0]);
+        fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    } else {
+        snprintf(path, sizeof path, "/dev/shm/cordon-probe-XXXXXX");
+        fd = mkostemp(path, O_CLOEXEC);
+    }
+    if (fd < 0)
+        return outcome(path, -1, NULL);
+    ssize_t n = write(fd, MARKER, strlen(MARKER));
+    int e = errno;
+    close(fd);
+    return report(path, n < 0 ? e : 0, n < 0 ? NULL : "wrote marker", NULL);
+}
+
+/* ---------------------------------------------------------------- main */
+
+static const struct {
+    const char *name;
+    int (*fn)(int, char **);
+    const char *help;
+} ops[] = {
+    {"read", op_read, "PATH              read at most 16 bytes (length reported, never content)"},
+    {"write", op_write, "[--truncate] PATH append (or truncate+write) a marker, creating PATH"},
+    {"create", op_create, "PATH            create a new file (O_EXCL)"},
+    {"mkdir", op_mkdir, "PATH             create a directory"},
+    {"unlink", op_unlink, "PATH            remove a file or empty directory"},
+    {"rename", op_rename, "FROM TO         rename(2)"},
+    {"link", op_link, "EXISTING NEW        hard link"},
+    {"symlink", op_symlink, "TARGET LINK    symbolic link"},
+    {"chmod", op_chmod, "PATH [MODE]      chmod (default 0755)"},
+    {"connect-unix", NULL, "PATH      connect to a unix socket"},
+    {"connect-abstract", NULL, "NAME  connect to an abstract unix socket"},
+    {"connect-tcp", op_connect_tcp, "HOST PORT  TCP connect, 2 s timeout"},
+    {"listen-unix", NULL, "PATH       serve on a unix socket until killed"},
+    {"listen-abstract", NULL, "NAME   serve on an abstract socket until killed"},
+    {"listen-tcp", op_listen_tcp, "ADDR PORT   serve on TCP until killed (PORT 0 = any)"},
+    {"kill", op_kill, "PID [SIGNAL]        kill(2), default signal 0"},
+    {"ptrace-attach", op_ptrace_attach, "PID PTRACE_ATTACH then detach"},
+    {"ptrace-child", op_ptrace_child, "     attach to a child of our own"},
+    {"tiocsti", op_tiocsti, "               TIOCSTI on /dev/tty (or stdin)"},
+    {"syscall", op_syscall, "NAME           try a kernel-surface syscall harmlessly"},
+    {"status", op_status, "                 NoNewPrivs, caps, seccomp, core limit, ids, pids"},
+    {"env", op_env, "NAME                   is NAME set (value never printed)"},
+    {"shm-write", op_shm_write, "[NAME]       write a file in /dev/shm"},
+};
+
+static int op_connect_unix_path(int argc, char **argv) { return op_connect_unix(argc, argv, false); }
+static int op_connect_abstract(int argc, char **argv) { return op_connect_unix(argc, argv, true); }
+static int op_listen_unix_path(int argc, char **argv) { return op_listen_unix(argc, argv, false); }
+static int op_listen_abstract(int argc, char **argv) { return op_listen_unix(argc, argv, true); }
+
+int main(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "help") || !strcmp(argv[1], "--help")) {
+        FILE *out = argc < 2 ? stderr : stdout;
+        fprintf(out, "usage: cordon-probe OP [ARGS]   (one JSON line; exit 0 ok, 1 refused, 2 usage)\n");
+        for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+            fprintf(out, "  %s %s\n", ops[i].name, ops[i].help);
+        return argc < 2 ? 2 : 0;
+    }
+    op_name = argv[1];
+    int (*fn)(int, char **) = NULL;
+    if (!strcmp(op_name, "connect-unix"))
+        fn = op_connect_unix_path;
+    else if (!strcmp(op_name, "connect-abstract"))
+        fn = op_connect_abstract;
+    else if (!strcmp(op_name, "listen-unix"))
+        fn = op_listen_unix_path;
+    else if (!strcmp(op_name, "listen-abstract"))
+        fn = op_listen_abstract;
+    for (size_t i = 0; !fn && i < sizeof ops / sizeof ops[0]; i++)
+        if (!strcmp(op_name, ops[i].name))
+            fn = ops[i].fn;
+    if (!fn)
+        return usage("unknown operation");
+    return fn(argc - 2, argv + 2);
+}

@@ -1,0 +1,276 @@
+/* The host side of `cordon run`: creates the namespaces with one clone(),
+ * relays a pseudo-terminal when attached to one, forwards signals, collects
+ * pid 1's reports, and returns only when pid 1 -- and with it every process
+ * of the sandbox -- is gone. */
+#include "sandbox/run.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "kernel/kernel.h"
+#include "util/cleanup.h"
+
+#define MAX_VIOLATIONS 1024
+
+typedef struct pty_state {
+    int master; /* arrives from pid 1 */
+    bool raw;
+    struct termios saved;
+} pty_state_t;
+
+static void pty_prepare(pty_state_t *pt, cdn_tty_setup_t *ts)
+{
+    memset(ts, 0, sizeof *ts);
+    if (tcgetattr(STDIN_FILENO, &ts->termios) == 0) {
+        ts->have_termios = true;
+        pt->saved = ts->termios;
+        struct termios raw = ts->termios;
+        cfmakeraw(&raw);
+        pt->raw = tcsetattr(STDIN_FILENO, TCSADRAIN, &raw) == 0;
+    }
+    ts->have_winsize = ioctl(STDIN_FILENO, TIOCGWINSZ, &ts->winsize) == 0;
+}
+
+static void pty_restore(pty_state_t *pt)
+{
+    if (pt->raw)
+        tcsetattr(STDIN_FILENO, TCSADRAIN, &pt->saved);
+    pt->raw = false;
+}
+
+static bool copy_once(int from, int to)
+{
+    char buf[16384];
+    ssize_t n = read(from, buf, sizeof buf);
+    if (n <= 0)
+        return n < 0 && (errno == EINTR || errno == EAGAIN);
+    for (ssize_t off = 0; off < n;) {
+        ssize_t w = write(to, buf + off, (size_t)(n - off));
+        if (w < 0) {
+            if (errno == EINTR)
+                continue;
+            return false;
+        }
+        off += w;
+    }
+    return true;
+}
+
+static void record_violation(cdn_run_result_t *res, const cdn_violation_rec_t *v)
+{
+    if (res->n_violations >= MAX_VIOLATIONS) {
+        res->n_violations_dropped++;
+        return;
+    }
+    cdn_violation_rec_t *nv = realloc(res->violations, (res->n_violations + 1) * sizeof *nv);
+    if (!nv) {
+        res->n_violations_dropped++;
+        return;
+    }
+    res->violations = nv;
+    nv[res->n_violations++] = *v;
+}
+
+static void handle_msg(const cdn_msg_t *m, int fd, pty_state_t *pt, cdn_run_result_t *res,
+                       cdn_error_t *setup_err, bool *have_setup_err)
+{
+    if (m->type == CDN_MSG_PTY && fd >= 0 && pt->master < 0) {
+        pt->master = fd;
+        return;
+    }
+    if (fd >= 0)
+        close(fd);
+    switch (m->type) {
+    case CDN_MSG_ERROR:
+        *setup_err = m->u.error;
+        *have_setup_err = true;
+        break;
+    case CDN_MSG_EXEC_FAILED:
+        fprintf(stderr, "cordon: %s: %s\n", m->u.exec.what, strerror(m->u.exec.errnum));
+        break;
+    case CDN_MSG_VIOLATION:
+        record_violation(res, &m->u.violation);
+        break;
+    }
+}
+
+/* Returns false once the other end is closed (pid 1 is gone). */
+static bool drain_ctl(int ctl, pty_state_t *pt, cdn_run_result_t *res, cdn_error_t *setup_err,
+                      bool *have)
+{
+    for (;;) {
+        cdn_msg_t m;
+        struct iovec iov = {&m, sizeof m};
+        union {
+            struct cmsghdr h;
+            char buf[CMSG_SPACE(sizeof(int))];
+        } u;
+        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
+                            .msg_controllen = sizeof u.buf};
+        ssize_t n = recvmsg(ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        if (n == 0)
+            return false;
+        if (n < 0)
+            return errno == EAGAIN || errno == EINTR;
+        int fd = -1;
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
+            memcpy(&fd, CMSG_DATA(c), sizeof fd);
+        if ((size_t)n == sizeof m)
+            handle_msg(&m, fd, pt, res, setup_err, have);
+        else if (fd >= 0)
+            close(fd);
+    }
+}
+
+int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_result_t *res,
+                    cdn_error_t *err)
+{
+    memset(res, 0, sizeof *res);
+    if (plan->argv.n == 0)
+        return cdn_error_usage(err, "no command to run");
+
+    pty_state_t pt = {.master = -1};
+    cdn_tty_setup_t ts;
+    bool use_pty = !opts->force_no_pty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (use_pty)
+        pty_prepare(&pt, &ts);
+
+    int ctl[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
+        pty_restore(&pt);
+        return cdn_error(err, errno, "creating the control channel");
+    }
+    /* Violation reports must never block pid 1: give the channel room. */
+    int sz = 1 << 20;
+    setsockopt(ctl[1], SOL_SOCKET, SO_SNDBUF, &sz, sizeof sz);
+    setsockopt(ctl[0], SOL_SOCKET, SO_RCVBUF, &sz, sizeof sz);
+
+    sigset_t mask, oldmask;
+    sigemptyset(&mask);
+    static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2,
+                               SIGWINCH, SIGCHLD, SIGPIPE};
+    for (size_t i = 0; i < CDN_ARRAY_SIZE(sigs); i++)
+        sigaddset(&mask, sigs[i]);
+    sigprocmask(SIG_BLOCK, &mask, &oldmask);
+    int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
+
+    const unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWIPC |
+                                CLONE_NEWUTS | CLONE_NEWNET | CLONE_NEWCGROUP;
+    pid_t pid = (pid_t)syscall(SYS_clone, flags | SIGCHLD, NULL, NULL, NULL, NULL);
+    if (pid < 0) {
+        int e = errno;
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        pty_restore(&pt);
+        char why[512];
+        cdn_userns_diagnose(e, why, sizeof why);
+        cdn_error(err, e, "cannot create the sandbox's namespaces (clone)");
+        cdn_error_hint(err, "%s", why);
+        close(ctl[0]);
+        close(ctl[1]);
+        if (sfd >= 0)
+            close(sfd);
+        return -1;
+    }
+    if (pid == 0) {
+        close(ctl[0]);
+        if (sfd >= 0)
+            close(sfd);
+        sigprocmask(SIG_SETMASK, &oldmask, NULL);
+        cdn_sandbox_init(plan, ctl[1], use_pty ? &ts : NULL);
+    }
+    close(ctl[1]);
+
+    cdn_error_t setup_err;
+    bool have_setup_err = false;
+    int status = -1;
+    bool stdin_open = use_pty, master_open = true, ctl_open = true;
+    for (;;) {
+        struct pollfd pfd[4];
+        nfds_t np = 0;
+        pfd[np++] = (struct pollfd){sfd, POLLIN, 0};
+        pfd[np++] = (struct pollfd){ctl_open ? ctl[0] : -1, POLLIN, 0};
+        pfd[2].revents = pfd[3].revents = 0;
+        if (pt.master >= 0 && master_open) {
+            pfd[np++] = (struct pollfd){pt.master, POLLIN, 0};
+            if (stdin_open)
+                pfd[np++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
+        }
+        if (poll(pfd, np, -1) < 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (pfd[1].revents & (POLLIN | POLLHUP)) {
+            ctl_open = drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err);
+            if (pfd[0].revents == 0)
+                continue; /* the fd set may have changed */
+        }
+        if (np > 2 && (pfd[2].revents & (POLLIN | POLLHUP)))
+            master_open = copy_once(pt.master, STDOUT_FILENO); /* EIO: every slave closed */
+        if (np > 3 && (pfd[3].revents & (POLLIN | POLLHUP)))
+            if (!copy_once(STDIN_FILENO, pt.master))
+                stdin_open = false;
+        if (pfd[0].revents & POLLIN) {
+            struct signalfd_siginfo si;
+            if (read(sfd, &si, sizeof si) != (ssize_t)sizeof si)
+                continue;
+            int sig = (int)si.ssi_signo;
+            if (sig == SIGCHLD) {
+                int st;
+                if (waitpid(pid, &st, WNOHANG) == pid) {
+                    status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                    break;
+                }
+            } else if (sig == SIGWINCH && pt.master >= 0) {
+                struct winsize ws;
+                if (ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0)
+                    ioctl(pt.master, TIOCSWINSZ, &ws);
+            } else if (sig != SIGPIPE) {
+                kill(pid, sig);
+            }
+        }
+    }
+    if (pt.master >= 0) {
+        while (copy_once(pt.master, STDOUT_FILENO)) {
+            struct pollfd p = {pt.master, POLLIN, 0};
+            if (poll(&p, 1, 0) <= 0 || !(p.revents & POLLIN))
+                break;
+        }
+        close(pt.master);
+    }
+    pty_restore(&pt);
+    (void)drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err);
+    close(ctl[0]);
+    if (sfd >= 0)
+        close(sfd);
+    sigprocmask(SIG_SETMASK, &oldmask, NULL);
+    if (have_setup_err) {
+        *err = setup_err;
+        return -1;
+    }
+    if (status < 0)
+        return cdn_error(err, errno, "waiting for the sandbox");
+    res->exit_status = status;
+    return 0;
+}
+
+void cdn_run_result_free(cdn_run_result_t *res)
+{
+    free(res->violations);
+    res->violations = NULL;
+    res->n_violations = 0;
+}
