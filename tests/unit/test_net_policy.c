@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "net/policy.h"
+#include "settings/settings.h"
 
 static cdn_settings_t *mk(const char **allow, const char **deny)
 {
@@ -165,6 +166,34 @@ static void test_reasons(void **state)
     freeset(s);
 }
 
+/* What the settings layer accepts, the policy must accept too. */
+static void test_from_settings(void **state)
+{
+    (void)state;
+    static const char json[] =
+        "{\"network\": {\"allowedDomains\": [\"example.com\", \"*.example.org\", "
+        "\"localhost\", \"api.test:8443\", \"[2001:db8::1]:443\", \"10.1.2.3\", "
+        "\"Mixed.Case.Test\"], \"deniedDomains\": [\"*\", \"bad.example.org\"], "
+        "\"deniedDomainReasons\": {\"bad.example.org\": \"no\"}, "
+        "\"deniedResolvedAddresses\": [\"203.0.113.0/24\", \"2001:db8:ffff::/48\"]}}";
+    cdn_settings_t *s = NULL;
+    cdn_error_t err;
+    if (cdn_settings_load_buffer("test", json, sizeof json - 1, &s, &err) < 0) {
+        cdn_error_print(&err, stderr);
+        fail();
+    }
+    cdn_net_policy_t *p = NULL;
+    if (cdn_net_policy_new(s, NULL, 0, false, &p, &err) < 0) {
+        cdn_error_print(&err, stderr);
+        fail();
+    }
+    cdn_net_verdict_t v;
+    assert_false(cdn_net_policy_check_host(p, "example.com", 443, &v)); /* "*" denies */
+    assert_non_null(strstr(v.rule, "\"*\""));
+    cdn_net_policy_free(p);
+    cdn_settings_free(s);
+}
+
 static void test_cidr(void **state)
 {
     (void)state;
@@ -183,6 +212,7 @@ int main(void)
         cmocka_unit_test(test_empty_and_star),
         cmocka_unit_test(test_resolved),
         cmocka_unit_test(test_reasons),
+        cmocka_unit_test(test_from_settings),
         cmocka_unit_test(test_cidr),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
