@@ -61,6 +61,8 @@ inet ip link set ii$$ up
 client ip link set ci$$ up
 for a in 198.51.100.2/24 10.77.0.2/24 169.254.169.254/16; do inet ip addr add $a dev ii$$; done
 for a in 198.51.100.1/24 10.77.0.1/24 169.254.169.1/16; do client ip addr add $a dev ci$$; done
+inet ip addr add 2001:db8:100::2/64 dev ii$$ nodad
+client ip addr add 2001:db8:100::1/64 dev ci$$ nodad
 
 # --- test CA and server certificate ---
 (
@@ -85,6 +87,8 @@ echo "hello from the test internet" > "$W/www/index.html"
 
 # --- servers in the inet namespace ---
 inet python3 -m http.server 80 --bind 0.0.0.0 -d "$W/www" >"$W/http80.log" 2>&1 &
+PIDS+=($!)
+inet python3 -m http.server 80 --bind 2001:db8:100::2 -d "$W/www" >"$W/http80v6.log" 2>&1 &
 PIDS+=($!)
 inet python3 -m http.server 8080 --bind 0.0.0.0 -d "$W/www" >"$W/http8080.log" 2>&1 &
 PIDS+=($!)
@@ -147,6 +151,8 @@ rm -rf /tmp/cdn-clone-$$
 expect "python urllib https" "$HELLO" python3 -c 'import urllib.request;print(urllib.request.urlopen("https://allowed.test/index.html",timeout=10).read().decode())'
 expect "node fetch https" "$HELLO" node -e 'fetch("https://allowed.test/index.html").then(r=>r.text()).then(t=>console.log(t)).catch(e=>{console.log("ERR",e.cause||e);process.exit(1)})'
 expect "raw socket program (ignores proxies)" "$HELLO" $RAWGET allowed.test 80
+expect "listed IPv6 literal, no proxy (transparent over ::1)" "$HELLO" $C --noproxy '*' "http://[2001:db8:100::2]/index.html"
+expect "listed IPv6 literal through the proxy" "$HELLO" $C "http://[2001:db8:100::2]/index.html"
 expect "DNS answers an allowed name (synthetic 198.18/15)" "NOERROR 198\.1[89]\." python3 $HERE/dnsq.py 127.0.0.1 allowed.test
 
 echo "# denials"
@@ -163,6 +169,7 @@ expect "allowed name resolving to the host's own address: 403" "198.51.100.1 is 
 expect "deniedDomains wins over *.allowed.test" "deniedDomains \"evil.allowed.test\"" $C -i http://evil.allowed.test/
 expect "IP literal via proxy: 403" "IP literal not in network.allowedDomains" $C -i http://198.51.100.2/
 expect "IP literal by raw socket: denied" "IP literal not in network.allowedDomains" $RAWGET 198.51.100.2 80 198.51.100.2
+expect "unlisted IPv6 literal by raw socket: denied" "IP literal not in network.allowedDomains" $RAWGET 2001:db8:100::3 80 '[2001:db8:100::3]'
 expect "allowed name resolving to a private address: 403" "resolved address 10.77.0.2 is private" $C -i http://private.test/
 expect "allowed name resolving to the metadata address: 403" "169.254.169.254 is link-local" $C -i http://metadata.test/
 expect "DNS refuses a name resolving to a private address" "^REFUSED" python3 $HERE/dnsq.py 127.0.0.1 private.test
@@ -200,7 +207,7 @@ EV="$W/events.log"
 client env W="$W" HERE="$HERE" RAWGET="$RAWGET" HOME="$W" \
     timeout -k 5 200 "$DRIVER" --upstream 198.51.100.2 --events "$EV" \
     --allow allowed.test --allow '*.allowed.test' --allow private.test --allow metadata.test \
-    --allow self.test \
+    --allow self.test --allow '[2001:db8:100::2]' \
     --deny evil.allowed.test \
     -- bash "$W/inside.sh" | tee "$W/inside.out"
 inside_rc=${PIPESTATUS[0]}
@@ -265,6 +272,7 @@ check_not() { if grep -qE -- "$2" "$3"; then fail=$((fail+1)); echo "not ok - $1
 echo "# events and leaks"
 check "allow event with bytes for allowed.test over CONNECT" "^allow connect allowed.test 198.51.100.2 443 out=[1-9][0-9]* in=[1-9]" "$EV"
 check "allow event for transparent capture" "^allow transparent allowed.test 198.51.100.2 (80|443) out=[1-9]" "$EV"
+check "allow event for IPv6 transparent capture" "^allow transparent 2001:db8:100::2 2001:db8:100::2 80 out=[1-9]" "$EV"
 check "allow event for SOCKS5" "^allow socks5 www.allowed.test 198.51.100.2 443" "$EV"
 check "deny event for a denied name (http)" "^deny http denied.test .* rule=no match in network.allowedDomains" "$EV"
 check "deny event for a denied DNS query" "^deny dns denied.test .* rule=no match" "$EV"
