@@ -50,6 +50,7 @@ typedef struct conn {
     struct bufferevent *cli, *up;
     bool resolving, dead, socks_greeted, cli_eof, up_eof, reported, connected;
     bool is_tls_peeked;
+    bool http_head;  /* transparent: c->req is a plain HTTP request to forward */
     bool via_parent; /* connected to the parent proxy, CONNECT not answered yet */
     char host[256];
     uint16_t port;
@@ -435,6 +436,41 @@ static void start_relay(conn_t *c)
 
 /* ---- connecting ---- */
 
+/* Forward the parsed request head in origin form with "Connection: close"
+ * and without Proxy-*, Connection and Keep-Alive headers. */
+static void forward_head(conn_t *c, struct bufferevent *up)
+{
+    struct evbuffer *in = bufferevent_get_input(c->cli);
+    const char *head = (const char *)evbuffer_pullup(in, (ssize_t)c->req.head_len);
+    struct evbuffer *o = bufferevent_get_output(up);
+    evbuffer_add_printf(o, "%s ", c->req.method);
+    if (c->req.path_len)
+        evbuffer_add(o, head + c->req.path_off, c->req.path_len);
+    else
+        evbuffer_add(o, "/", 1);
+    evbuffer_add_printf(o, " HTTP/1.%d\r\n", c->req.minor);
+    const char *p = head + c->req.headers_off, *end = head + c->req.head_len - 2;
+    bool host = false;
+    while (p < end) {
+        const char *le = memmem(p, (size_t)(end - p), "\r\n", 2);
+        if (!le)
+            break;
+        size_t l = (size_t)(le - p);
+        if (l >= 5 && strncasecmp(p, "host:", 5) == 0)
+            host = true;
+        if (!(strncasecmp(p, "proxy-", 6) == 0 ||
+              (l >= 11 && strncasecmp(p, "connection:", 11) == 0) ||
+              (l >= 11 && strncasecmp(p, "keep-alive:", 11) == 0)))
+            evbuffer_add(o, p, l + 2);
+        p = le + 2;
+    }
+    if (!host)
+        evbuffer_add_printf(o, "Host: %s\r\n", c->host);
+    evbuffer_add_printf(o, "Connection: close\r\n\r\n");
+    c->out += c->req.head_len;
+    evbuffer_drain(in, c->req.head_len);
+}
+
 static void up_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     conn_t *c = arg;
@@ -465,42 +501,13 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
                 uint8_t rep[10] = {5, 0, 0, 1, 0, 0, 0, 0, 0, 0};
                 bufferevent_write(c->cli, rep, sizeof rep);
                 c->state = ST_PEEK;
-            } else if (c->kind == K_HTTP) {
-                /* Absolute-form request: forward in origin form, one request
-                 * per connection so every request is decided on its own. */
-                struct evbuffer *in = bufferevent_get_input(c->cli);
-                const char *head = (const char *)evbuffer_pullup(in, (ssize_t)c->req.head_len);
-                struct evbuffer *o = bufferevent_get_output(bev);
-                evbuffer_add_printf(o, "%s ", c->req.method);
-                if (c->req.path_len)
-                    evbuffer_add(o, head + c->req.path_off, c->req.path_len);
-                else
-                    evbuffer_add(o, "/", 1);
-                evbuffer_add_printf(o, " HTTP/1.%d\r\n", c->req.minor);
-                const char *p = head + c->req.headers_off, *end = head + c->req.head_len - 2;
-                bool host = false;
-                while (p < end) {
-                    const char *le = memmem(p, (size_t)(end - p), "\r\n", 2);
-                    if (!le)
-                        break;
-                    size_t l = (size_t)(le - p);
-                    if (l >= 5 && strncasecmp(p, "host:", 5) == 0)
-                        host = true;
-                    if (!(strncasecmp(p, "proxy-", 6) == 0 ||
-                          (l >= 11 && strncasecmp(p, "connection:", 11) == 0) ||
-                          (l >= 11 && strncasecmp(p, "keep-alive:", 11) == 0)))
-                        evbuffer_add(o, p, l + 2);
-                    p = le + 2;
-                }
-                if (!host)
-                    evbuffer_add_printf(o, "Host: %s\r\n", c->host);
-                evbuffer_add_printf(o, "Connection: close\r\n\r\n");
-                c->out += c->req.head_len;
-                evbuffer_drain(in, c->req.head_len);
-                start_relay(c);
-                return;
             } else {
-                start_relay(c); /* transparent: peeked bytes are still queued */
+                /* Plain HTTP (proxy or transparent): the head is rewritten
+                 * so the origin serves one request per connection and
+                 * every request is decided on its own Host. */
+                if (c->kind == K_HTTP || c->http_head)
+                    forward_head(c, bev);
+                start_relay(c); /* TLS: the peeked ClientHello is still queued */
                 return;
             }
             /* Tunnels: the server may speak first; client bytes wait for
@@ -933,12 +940,13 @@ static void handle_trans(conn_t *c)
     if (r == CDN_TLS_SNI_FOUND || r == CDN_TLS_NO_SNI || r == CDN_TLS_BAD)
         c->is_tls_peeked = true;
     if (r == CDN_TLS_NOT_TLS) {
-        cdn_http_req_t req;
-        int h = cdn_http_parse_request((const char *)p, take, &req);
+        int h = cdn_http_parse_request((const char *)p, take, &c->req);
         if (h == CDN_HTTP_NEED_MORE)
             return;
-        if (h > 0 && req.host_header[0])
-            snprintf(name, sizeof name, "%s", req.host_header);
+        if (h > 0 && c->req.form == CDN_HTTP_ORIGIN_FORM && c->req.host_header[0]) {
+            snprintf(name, sizeof name, "%s", c->req.host_header);
+            c->http_head = true;
+        }
     }
     const char *syn = c->dst_synthetic ? cdn_broker_syn_name(c->b, (struct sockaddr *)&c->dst)
                                        : NULL;

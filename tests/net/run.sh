@@ -86,7 +86,7 @@ echo "hello from the test internet" > "$W/www/index.html"
 ) || { echo "FAIL: git repo"; exit 1; }
 
 # --- servers in the inet namespace ---
-inet python3 -m http.server 80 --bind 0.0.0.0 -d "$W/www" >"$W/http80.log" 2>&1 &
+inet python3 "$HERE/http_server.py" "$W/www" 80 >"$W/http80.log" 2>&1 &
 PIDS+=($!)
 inet python3 -m http.server 80 --bind 2001:db8:100::2 -d "$W/www" >"$W/http80v6.log" 2>&1 &
 PIDS+=($!)
@@ -179,6 +179,16 @@ expect_fail "mismatched SNI inside CONNECT (domain fronting)" $C --connect-to de
 expect_fail "mismatched SNI by transparent capture" $C --noproxy '*' --connect-to denied.test:443:allowed.test:443 https://denied.test/
 expect "Host header differs from the URI (fronting): 403" "HTTP Host \"denied.test\" does not match" $C -i -H 'Host: denied.test' http://allowed.test/
 expect "raw socket with a fronted Host header: denied" "does not match" $RAWGET allowed.test 80 denied.test
+expect "pipelined second request (other Host) is not served" "^responses=1$" python3 -c '
+import socket
+s = socket.create_connection(("allowed.test", 80), timeout=10)
+s.sendall(b"GET /index.html HTTP/1.1\r\nHost: allowed.test\r\n\r\nGET /index.html HTTP/1.1\r\nHost: denied.test\r\n\r\n")
+data = b""
+while True:
+    d = s.recv(65536)
+    if not d: break
+    data += d
+print("responses=%d" % data.count(b"HTTP/1.1 200"))'
 python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.sendto(b"leak",("198.51.100.2",7777))' 2>/dev/null
 expect "ICMP echo goes nowhere" "^(blocked|no reply)" python3 -c '
 import socket, struct
