@@ -30,7 +30,6 @@ struct cdn_net_policy {
     size_t n_denied_addrs;
     struct sockaddr_storage *own;
     size_t n_own;
-    char *reasons_store; /* keeps reason strings alive */
     const cdn_settings_t *settings;
 };
 
