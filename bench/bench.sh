@@ -73,8 +73,8 @@ cat >"$W/ws.json" <<JSON
  {"label": "100,000-file workspace", "argv": ["$CORDON", "run", "--quiet", "--workspace", "$W/big", "--", "/bin/true"]}
 ]
 JSON
-WS_RUNS=$(( RUNS / 4 > 10 ? RUNS / 4 : 10 ))
-$PY "$HERE/timer.py" "$M" "$WS_RUNS" 3 "$W/ws.json" >"$W/ws.jsonl"
+WS_RUNS=$RUNS
+$PY "$HERE/timer.py" "$M" "$WS_RUNS" "$WARMUP" "$W/ws.json" >"$W/ws.jsonl"
 
 $PY - "$W/startup.jsonl" "$W/ws.jsonl" "$srt_note" <<'PYEOF'
 import json, sys

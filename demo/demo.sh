@@ -7,7 +7,7 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 CORDON=$(realpath -e "${1:-$HERE/../build/cordon}" 2>/dev/null || echo "${1:-$HERE/../build/cordon}")
 [ -x "$CORDON" ] || { echo "demo: no cordon binary at $CORDON (run make first)" >&2; exit 1; }
 
-if [ -t 1 ]; then B=$'\e[1m'; G=$'\e[32m'; R=$'\e[31m'; D=$'\e[2m'; N=$'\e[0m'; else B= G= R= D= N=; fi
+if [ -t 1 ]; then B=$'\e[1m'; G=$'\e[32m'; R=$'\e[31m'; D=$'\e[2m'; N=$'\e[0m'; else B='' G='' R='' D='' N=''; fi
 REAL_HOME=$HOME
 # Scratch space outside /tmp (private inside the sandbox) and /root (hidden).
 if [ "$(id -u)" = 0 ]; then base=/var/lib/cordon-demo; else base=${XDG_CACHE_HOME:-$HOME/.cache}/cordon-demo; fi
@@ -30,7 +30,7 @@ echo "${B}cordon demo${N}: running an untrusted build script with ${B}cordon run
 echo "${D}  fake SSH key planted in $HOME/.ssh/id_ed25519 (canary $CANARY)"
 echo "  workspace: $WS${N}"
 echo "${D}  \$ cordon run --workspace $WS -- bash ./build.sh${N}"
-cd "$WS"
+cd "$WS" || exit 1
 "$CORDON" run --workspace "$WS" --setenv DEMO_REAL_HOME="$REAL_HOME" -- bash ./build.sh >"$DIR/out" 2>&1
 rc=$?
 sed "s/^/${D}  | /;s/\$/${N}/" "$DIR/out" | grep -v NETWORK_MS

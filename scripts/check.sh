@@ -7,7 +7,7 @@
 #   FUZZ_SECONDS=20 (per target)   CI_USER=cordon-ci
 set -uo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
+cd "$ROOT" || exit 1
 FUZZ_SECONDS=${FUZZ_SECONDS:-20}
 CI_USER=${CI_USER:-cordon-ci}
 LOGS=$(mktemp -d /tmp/cordon-check.XXXXXX)
@@ -39,14 +39,15 @@ build() { # build NAME DIR MAKE-TARGET
     else tail -n 40 "$LOGS/build-$1.log"; step_fail "build $1" "$LOGS/build-$1.log"; return 1; fi
 }
 
-unit() { # unit NAME DIR
-    note "unit tests ($1)"
-    local log=$LOGS/unit-$1.log
-    meson test -C "$2" --suite unit --print-errorlogs >"$log" 2>&1
+unit() { # unit NAME DIR [SUITE]
+    local suite=${3:-unit}
+    note "$suite tests ($1)"
+    local log=$LOGS/$suite-$1.log
+    meson test -C "$2" --suite "$suite" --print-errorlogs >"$log" 2>&1
     local rc=$?
     cat "$log" | tail -n 25
     if grep -q 'No tests defined' "$log"; then
-        tally "unit $1" 0 1; echo "check.sh: no unit tests defined"; return
+        tally "$suite $1" 0 1; echo "check.sh: no $suite tests defined"; return
     fi
     local ok fail
     ok=$(sed -n 's/^Ok: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
@@ -58,17 +59,16 @@ unit() { # unit NAME DIR
     done
     ok=${ok:-0}
     [ "$rc" != 0 ] && [ "$fail" = 0 ] && fail=1
-    tally "unit $1" "$ok" "$fail"
+    tally "$suite $1" "$ok" "$fail"
 }
 
 fuzz() {
     note "fuzz targets (${FUZZ_SECONDS}s each)"
     local t name corpus work n=0
-    for t in build-fuzz/tests/fuzz/fuzz-*; do
-        [ -x "$t" ] || continue
+    for t in build-fuzz/tests/*/fuzz-*; do
+        [ -f "$t" ] && [ -x "$t" ] || continue
         n=$((n + 1))
-        [ -f "$t" ] || continue
-        name=${t#build-fuzz/tests/fuzz/fuzz-}
+        name=${t##*/fuzz-}
         work=$LOGS/corpus-$name
         mkdir -p "$work"
         corpus=()
@@ -77,7 +77,7 @@ fuzz() {
         [ -f "tests/fuzz/$name.dict" ] && dict=("-dict=tests/fuzz/$name.dict")
         # New inputs go to the scratch corpus (first), the repo's stays as is.
         if "$t" -max_total_time="$FUZZ_SECONDS" -timeout=10 -rss_limit_mb=2048 \
-            -print_final_stats=1 "${dict[@]}" "$work" "${corpus[@]}" >"$LOGS/fuzz-$name.log" 2>&1; then
+            -print_final_stats=1 -artifact_prefix="$LOGS/fuzz-$name-" "${dict[@]}" "$work" "${corpus[@]}" >"$LOGS/fuzz-$name.log" 2>&1; then
             grep -E '^(stat::number_of_executed_units|Done)' "$LOGS/fuzz-$name.log" | tr '\n' ' '; echo
             step_ok "fuzz $name"
         else
@@ -137,6 +137,10 @@ build asan build-asan asan && have_asan=1 || have_asan=0
 [ $have_normal = 1 ] && unit normal build
 [ $have_asan = 1 ] && unit asan build-asan
 build fuzz build-fuzz fuzz && fuzz
+# Suites that exercise whole commands (each runs as root and as $CI_USER itself).
+for suite in radius; do
+    [ $have_normal = 1 ] && unit normal build "$suite"
+done
 
 if [ $have_normal = 1 ]; then
     integration "root" "$LOGS/integration-root.log" \

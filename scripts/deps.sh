@@ -13,7 +13,8 @@ runtime=(build-essential meson ninja-build pkg-config libseccomp-dev libjansson-
 #   passwd              useradd (unprivileged CI user)
 #   coreutils           timeout, mktemp
 #   ripgrep socat       needed by srt, the bench's optional comparison
-test=(libcmocka-dev clang libclang-rt-14-dev git python3 strace bubblewrap util-linux procps
+#   chromium            renders the radius HTML report (headless) in its test
+test=(libcmocka-dev clang libclang-rt-14-dev git python3 strace bubblewrap util-linux procps chromium
     passwd coreutils ripgrep socat)
 
 case ${1:-} in

@@ -36,6 +36,7 @@ int cdn_cli_fail(const cdn_error_t *err);
 
 int cdn_cmd_run(int argc, char **argv);
 int cdn_cmd_plan(int argc, char **argv);
+int cdn_cmd_radius(int argc, char **argv);
 void cdn_cli_usage(FILE *out);
 
 /* getopt_long values of the common options */

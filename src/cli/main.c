@@ -15,6 +15,7 @@ void cdn_cli_usage(FILE *out)
           "commands:\n"
           "  run      run a command in the sandbox\n"
           "  plan     print what `run` would do, without running anything\n"
+          "  radius   measure what a command in the sandbox could still reach\n"
           "  help     this text (`cordon help COMMAND` for a command's options)\n"
           "  version  print the version\n"
           "\n"
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
                 return cdn_cmd_run(2, sub);
             if (strcmp(argv[2], "plan") == 0)
                 return cdn_cmd_plan(2, sub);
+            if (strcmp(argv[2], "radius") == 0)
+                return cdn_cmd_radius(2, sub);
         }
         cdn_cli_usage(stdout);
         return 0;
@@ -52,6 +55,8 @@ int main(int argc, char **argv)
         return cdn_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "plan") == 0)
         return cdn_cmd_plan(argc - 1, argv + 1);
+    if (strcmp(cmd, "radius") == 0)
+        return cdn_cmd_radius(argc - 1, argv + 1);
     fprintf(stderr, "cordon: unknown command '%s'\n\n", cmd);
     cdn_cli_usage(stderr);
     return 2;

@@ -26,6 +26,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -40,6 +41,8 @@
 #define MARKER "cordon-probe was here\n"
 
 static const char *op_name = "?";
+/* Set by `--id ID` or by `batch`: names the probe in the battery of `cordon radius`. */
+static const char *probe_id;
 
 static void json_str(FILE *f, const char *s)
 {
@@ -64,7 +67,13 @@ static const char *errno_name(int e)
 /* One line per run; `extra` is pre-rendered JSON members (",\"k\":v") or "". */
 static int report(const char *target, int err, const char *detail, const char *extra)
 {
-    printf("{\"op\":");
+    printf("{");
+    if (probe_id) {
+        printf("\"id\":");
+        json_str(stdout, probe_id);
+        printf(",");
+    }
+    printf("\"op\":");
     json_str(stdout, op_name);
     printf(",\"target\":");
     json_str(stdout, target ? target : "");
@@ -725,6 +734,278 @@ static int op_shm_write(int argc, char **argv)
     return report(path, n < 0 ? e : 0, n < 0 ? NULL : "wrote marker", NULL);
 }
 
+/* ---------------------------------------------------------------- radius */
+
+/* The battery of `cordon radius` passes canary tokens reversed, so that the
+ * probe's own command line never contains the token it looks for. */
+static void unreverse(const char *in, char *out, size_t n)
+{
+    size_t l = strlen(in);
+    if (l >= n)
+        l = n - 1;
+    for (size_t i = 0; i < l; i++)
+        out[i] = in[l - 1 - i];
+    out[l] = '\0';
+}
+
+/* Read at most 64 KiB of PATH and say whether the canary is in it: the
+ * evidence that a secret was reached, without the secret itself. */
+static int read_match(const char *path, const char *rtoken)
+{
+    char token[128];
+    unreverse(rtoken, token, sizeof token);
+    if (!token[0])
+        return usage("read-match: empty TOKEN");
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return outcome(path, -1, NULL);
+    static char buf[65536];
+    size_t got = 0;
+    while (got < sizeof buf) {
+        ssize_t n = read(fd, buf + got, sizeof buf - got);
+        if (n < 0) {
+            int e = errno;
+            close(fd);
+            return report(path, e, NULL, NULL);
+        }
+        if (n == 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    bool match = memmem(buf, got, token, strlen(token)) != NULL;
+    char extra[64];
+    snprintf(extra, sizeof extra, ",\"bytes\":%zu,\"match\":%s", got, match ? "true" : "false");
+    return report(path, 0, match ? "canary read" : "read, no canary", extra);
+}
+
+static int op_read_match(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage("read-match PATH REVERSED-TOKEN");
+    return read_match(argv[0], argv[1]);
+}
+
+static int op_env_match(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage("env-match NAME REVERSED-TOKEN");
+    char token[128];
+    unreverse(argv[1], token, sizeof token);
+    const char *v = getenv(argv[0]);
+    if (!v)
+        return report(argv[0], ENOENT, "not set", NULL);
+    bool match = token[0] && strstr(v, token);
+    char extra[64];
+    snprintf(extra, sizeof extra, ",\"length\":%zu,\"match\":%s", strlen(v), match ? "true" : "false");
+    return report(argv[0], 0, match ? "canary value present" : "set, not the canary", extra);
+}
+
+/* Any process whose command line carries the canary: host command lines
+ * leaking through /proc. */
+static int op_find_cmdline(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("find-cmdline REVERSED-TOKEN");
+    char token[128];
+    unreverse(argv[0], token, sizeof token);
+    if (!token[0])
+        return usage("find-cmdline: empty TOKEN");
+    DIR *d = opendir("/proc");
+    if (!d)
+        return outcome("/proc", -1, NULL);
+    int seen = 0, found = 0;
+    struct dirent *e;
+    while ((e = readdir(d))) {
+        if (strspn(e->d_name, "0123456789") != strlen(e->d_name))
+            continue;
+        seen++;
+        char path[300];
+        snprintf(path, sizeof path, "/proc/%s/cmdline", e->d_name);
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            continue;
+        char buf[4096];
+        ssize_t n = read(fd, buf, sizeof buf);
+        close(fd);
+        if (n > 0 && memmem(buf, (size_t)n, token, strlen(token)))
+            found++;
+    }
+    closedir(d);
+    char extra[64], detail[96];
+    snprintf(extra, sizeof extra, ",\"pids\":%d,\"match\":%s", seen, found ? "true" : "false");
+    snprintf(detail, sizeof detail, "%d processes visible, canary command line %s", seen,
+             found ? "seen" : "not seen");
+    return report("/proc", 0, detail, extra);
+}
+
+/* Host-side canary process: sleeps until killed.  It lets any process
+ * ptrace it, so that without a sandbox the ptrace probe shows what it
+ * detects even where Yama would refuse a non-child. */
+static int op_hold(int argc, char **argv)
+{
+    (void)argv; /* the token is there to be seen in /proc/PID/cmdline */
+    if (argc != 1)
+        return usage("hold TOKEN");
+#ifdef PR_SET_PTRACER
+    (void)prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+#endif
+    char extra[32];
+    snprintf(extra, sizeof extra, ",\"pid\":%d", (int)getpid());
+    report("self", 0, "ready", extra);
+    for (;;)
+        pause();
+}
+
+static int op_open(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("open PATH");
+    int fd = open(argv[0], O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+    if (fd < 0)
+        return outcome(argv[0], -1, NULL);
+    close(fd);
+    return report(argv[0], 0, "opened (nothing read)", NULL);
+}
+
+static int op_list(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("list DIR");
+    DIR *d = opendir(argv[0]);
+    if (!d)
+        return outcome(argv[0], -1, NULL);
+    int n = 0;
+    struct dirent *e;
+    errno = 0;
+    while ((e = readdir(d)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    int er = errno;
+    closedir(d);
+    if (er)
+        return report(argv[0], er, NULL, NULL);
+    char extra[32], detail[64];
+    snprintf(extra, sizeof extra, ",\"entries\":%d", n);
+    snprintf(detail, sizeof detail, "listed %d entries (names not shown)", n);
+    return report(argv[0], 0, detail, extra);
+}
+
+/* connect() on a UDP socket only looks the route up: no packet leaves, so
+ * it is safe to point at any address, and says whether one could. */
+static int op_udp_route(int argc, char **argv)
+{
+    if (argc != 2)
+        return usage("udp-route HOST PORT (HOST numeric)");
+    int port = parse_port(argv[1], false);
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (port < 0 || inet_addr_parse(&ss, &len, argv[0], port) < 0)
+        return usage("udp-route: HOST must be a numeric address and PORT 1-65535");
+    char target[128];
+    snprintf(target, sizeof target, "%s:%d", argv[0], port);
+    int fd = socket(ss.ss_family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return outcome(target, -1, NULL);
+    int r = connect(fd, (struct sockaddr *)&ss, len);
+    int e = errno;
+    close(fd);
+    return report(target, r < 0 ? e : 0, r < 0 ? NULL : "route exists (no packet sent)", NULL);
+}
+
+static long long read_ll_file(const char *path)
+{
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -2;
+    char buf[64] = "";
+    bool ok = fgets(buf, sizeof buf, f) != NULL;
+    fclose(f);
+    if (!ok)
+        return -2;
+    if (strncmp(buf, "max", 3) == 0)
+        return -1;
+    return strtoll(buf, NULL, 10);
+}
+
+/* The limits that would stop process or memory exhaustion: rlimits and the
+ * cgroup v2 controls of our own cgroup (-1 unlimited, -2 unknown). */
+static int op_limits(int argc, char **argv)
+{
+    (void)argv;
+    if (argc != 0)
+        return usage("limits");
+    struct rlimit np = {RLIM_INFINITY, RLIM_INFINITY}, as = {RLIM_INFINITY, RLIM_INFINITY};
+    getrlimit(RLIMIT_NPROC, &np);
+    getrlimit(RLIMIT_AS, &as);
+    char cg[512] = "";
+    FILE *f = fopen("/proc/self/cgroup", "re");
+    if (f) {
+        char line[512];
+        while (fgets(line, sizeof line, f))
+            if (strncmp(line, "0::", 3) == 0) {
+                line[strcspn(line, "\n")] = '\0';
+                snprintf(cg, sizeof cg, "%s", line + 3);
+            }
+        fclose(f);
+    }
+    long long pids_max = -2, mem_max = -2;
+    if (cg[0]) {
+        char path[700];
+        snprintf(path, sizeof path, "/sys/fs/cgroup%s/pids.max", strcmp(cg, "/") ? cg : "");
+        pids_max = read_ll_file(path);
+        snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", strcmp(cg, "/") ? cg : "");
+        mem_max = read_ll_file(path);
+    }
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             ",\"RLIMIT_NPROC\":%lld,\"RLIMIT_AS\":%lld,\"pids_max\":%lld,\"memory_max\":%lld",
+             np.rlim_cur == RLIM_INFINITY ? -1LL : (long long)np.rlim_cur,
+             as.rlim_cur == RLIM_INFINITY ? -1LL : (long long)as.rlim_cur, pids_max, mem_max);
+    return report("self", 0, "limits", extra);
+}
+
+/* Hard link a file from outside into a writable place, use it, unlink it. */
+static int op_hardlink(int argc, char **argv, bool write_it)
+{
+    if (write_it ? argc != 2 : argc != 3)
+        return usage(write_it ? "hardlink-write EXISTING NEW" : "hardlink-read EXISTING NEW REVERSED-TOKEN");
+    if (link(argv[0], argv[1]) < 0)
+        return outcome(argv[1], -1, NULL);
+    int rc;
+    if (write_it) {
+        int fd = open(argv[1], O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        ssize_t n = fd < 0 ? -1 : write(fd, MARKER, strlen(MARKER));
+        int e = errno;
+        if (fd >= 0)
+            close(fd);
+        rc = report(argv[1], n < 0 ? e : 0, n < 0 ? NULL : "linked and wrote through the link", NULL);
+    } else {
+        rc = read_match(argv[1], argv[2]);
+    }
+    unlink(argv[1]);
+    return rc;
+}
+
+static int op_hardlink_write(int argc, char **argv) { return op_hardlink(argc, argv, true); }
+static int op_hardlink_read(int argc, char **argv) { return op_hardlink(argc, argv, false); }
+
+/* An agent finds its agents through the environment. */
+static int op_connect_unix_env(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("connect-unix-env NAME");
+    const char *v = getenv(argv[0]);
+    if (!v || !*v)
+        return report(argv[0], ENOENT, "variable not set: no socket to find", NULL);
+    char *path[1] = {(char *)(uintptr_t)v};
+    if (strncmp(v, "unix:path=", 10) == 0)
+        path[0] += 10;
+    return op_connect_unix(1, path, false);
+}
+
+static int op_batch(int argc, char **argv);
+
 /* ---------------------------------------------------------------- main */
 
 static const struct {
@@ -755,12 +1036,112 @@ static const struct {
     {"status", op_status, "                 NoNewPrivs, caps, seccomp, core limit, ids, pids"},
     {"env", op_env, "NAME                   is NAME set (value never printed)"},
     {"shm-write", op_shm_write, "[NAME]       write a file in /dev/shm"},
+    {"read-match", op_read_match, "PATH RTOKEN  read up to 64 KiB; is the (reversed) canary there"},
+    {"env-match", op_env_match, "NAME RTOKEN   is NAME set to the (reversed) canary"},
+    {"find-cmdline", op_find_cmdline, "RTOKEN  any visible process with the canary in its cmdline"},
+    {"hold", op_hold, "TOKEN                  host canary process: sleep until killed"},
+    {"open", op_open, "PATH                   open read-only and close, nothing read"},
+    {"list", op_list, "DIR                    count entries (names not shown)"},
+    {"udp-route", op_udp_route, "HOST PORT   UDP connect: is there a route (no packet sent)"},
+    {"limits", op_limits, "                     process and memory limits (rlimits, cgroup)"},
+    {"hardlink-write", op_hardlink_write, "EXISTING NEW  link, append a marker through it, unlink"},
+    {"hardlink-read", op_hardlink_read, "EXISTING NEW RTOKEN  link, read-match through it, unlink"},
+    {"connect-unix-env", op_connect_unix_env, "NAME  connect to the socket named by $NAME"},
+    {"batch", op_batch, "FILE                  run each line ID<TAB>OP<TAB>ARG... (one child each)"},
 };
 
 static int op_connect_unix_path(int argc, char **argv) { return op_connect_unix(argc, argv, false); }
 static int op_connect_abstract(int argc, char **argv) { return op_connect_unix(argc, argv, true); }
 static int op_listen_unix_path(int argc, char **argv) { return op_listen_unix(argc, argv, false); }
 static int op_listen_abstract(int argc, char **argv) { return op_listen_unix(argc, argv, true); }
+
+static int (*lookup_op(const char *name))(int, char **)
+{
+    if (!strcmp(name, "connect-unix"))
+        return op_connect_unix_path;
+    if (!strcmp(name, "connect-abstract"))
+        return op_connect_abstract;
+    if (!strcmp(name, "listen-unix"))
+        return op_listen_unix_path;
+    if (!strcmp(name, "listen-abstract"))
+        return op_listen_abstract;
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (ops[i].fn && !strcmp(name, ops[i].name))
+            return ops[i].fn;
+    return NULL;
+}
+
+static const char *signal_name(int sig)
+{
+    const char *n = sigabbrev_np(sig);
+    return n ? n : "?";
+}
+
+/* One child per line, so a probe killed by a seccomp filter or stuck in a
+ * call costs only its own line: the parent reports how it ended. */
+static int run_one(char *line)
+{
+    char *args[16];
+    int n = 0;
+    for (char *tok = strtok(line, "\t"); tok && n < 16; tok = strtok(NULL, "\t"))
+        args[n++] = tok;
+    if (n < 2 || n == 16)
+        return usage("batch: a line needs ID<TAB>OP[<TAB>ARG...] and at most 14 arguments");
+    int (*fn)(int, char **) = lookup_op(args[1]);
+    if (!fn || fn == op_batch || fn == op_hold || fn == op_listen_tcp ||
+        fn == op_listen_unix_path || fn == op_listen_abstract)
+        return usage("batch: unknown operation or one that does not return");
+    probe_id = args[0];
+    op_name = args[1];
+    fflush(stdout);
+    pid_t pid = fork();
+    if (pid < 0)
+        return report("batch", errno, "fork failed", NULL);
+    if (pid == 0) {
+        alarm(10);
+        args[n] = NULL;
+        _exit(fn(n - 2, args + 2));
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0)
+        if (errno != EINTR)
+            return report("batch", errno, "waitpid failed", NULL);
+    if (WIFSIGNALED(st)) {
+        char detail[64], extra[48];
+        snprintf(detail, sizeof detail, "probe killed by SIG%s", signal_name(WTERMSIG(st)));
+        snprintf(extra, sizeof extra, ",\"signal\":\"SIG%s\"", signal_name(WTERMSIG(st)));
+        /* No errno: the call never returned. */
+        printf("{\"id\":");
+        json_str(stdout, probe_id);
+        printf(",\"op\":");
+        json_str(stdout, op_name);
+        printf(",\"target\":\"\",\"ok\":false,\"errno\":\"SIG%s\",\"detail\":", signal_name(WTERMSIG(st)));
+        json_str(stdout, detail);
+        printf("%s}\n", extra);
+        fflush(stdout);
+    }
+    return 0;
+}
+
+static int op_batch(int argc, char **argv)
+{
+    if (argc != 1)
+        return usage("batch FILE");
+    FILE *f = fopen(argv[0], "re");
+    if (!f)
+        return outcome(argv[0], -1, NULL);
+    char line[4096];
+    int rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\r\n")] = '\0';
+        if (!line[0] || line[0] == '#')
+            continue;
+        if (run_one(line) == 2)
+            rc = 2;
+    }
+    fclose(f);
+    return rc;
+}
 
 int main(int argc, char **argv)
 {
@@ -771,19 +1152,13 @@ int main(int argc, char **argv)
             fprintf(out, "  %s %s\n", ops[i].name, ops[i].help);
         return argc < 2 ? 2 : 0;
     }
+    if (!strcmp(argv[1], "--id") && argc >= 4) {
+        probe_id = argv[2];
+        argv += 2;
+        argc -= 2;
+    }
     op_name = argv[1];
-    int (*fn)(int, char **) = NULL;
-    if (!strcmp(op_name, "connect-unix"))
-        fn = op_connect_unix_path;
-    else if (!strcmp(op_name, "connect-abstract"))
-        fn = op_connect_abstract;
-    else if (!strcmp(op_name, "listen-unix"))
-        fn = op_listen_unix_path;
-    else if (!strcmp(op_name, "listen-abstract"))
-        fn = op_listen_abstract;
-    for (size_t i = 0; !fn && i < sizeof ops / sizeof ops[0]; i++)
-        if (!strcmp(op_name, ops[i].name))
-            fn = ops[i].fn;
+    int (*fn)(int, char **) = lookup_op(op_name);
     if (!fn)
         return usage("unknown operation");
     return fn(argc - 2, argv + 2);

@@ -196,6 +196,12 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
     for (size_t i = 0; i < n; i++) {
         const cdn_mount_t *m = &plan->mounts[i];
         struct stat st;
+        /* A mask behind a directory we cannot enter (another user's 0700
+         * home, seen by root outside): the command, with fewer rights still,
+         * cannot reach it either, so there is nothing to mask. */
+        if ((m->kind == CDN_MNT_MASK_FILE || m->kind == CDN_MNT_MASK_DIR) &&
+            lstat(m->target, &st) < 0 && errno == EACCES)
+            continue;
         switch (m->kind) {
         case CDN_MNT_ROOT_RO:
             break;

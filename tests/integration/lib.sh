@@ -19,7 +19,7 @@ export HOME="$T/home"
 WS="$T/ws"
 OUT="$T/out"          # output (stdout+stderr) of the last checked command
 mkdir -p "$HOME" "$WS"
-cd "$WS"
+cd "$WS" || exit 1
 # Keep the host environment from leaking into the policy under test.
 unset XDG_CONFIG_HOME CORDON_SETTINGS
 export LANG=C.UTF-8

@@ -49,6 +49,38 @@ denied "allowUnixSockets: /tmp socket still unreachable" "ECONNREFUSED|ENOENT|EA
 denied "allowUnixSockets: workspace socket still unreachable" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" \
     cr --settings "$T/allow-sock.json" -- "$PROBE" connect-unix "${socks[2]}"
 
+# $XDG_RUNTIME_DIR (where session buses and agents live) and, as root, /run.
+export XDG_RUNTIME_DIR="$T/xdg-runtime"
+mkdir -p "$XDG_RUNTIME_DIR" && chmod 700 "$XDG_RUNTIME_DIR"
+bg "$PROBE" listen-unix "$XDG_RUNTIME_DIR/bus" >"$T/xdg.out"
+wait_for "$T/xdg.out" ready
+allowed "host reaches \$XDG_RUNTIME_DIR/bus (twin)" "$PROBE" connect-unix "$XDG_RUNTIME_DIR/bus"
+denied "\$XDG_RUNTIME_DIR/bus unreachable" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" cr -- "$PROBE" connect-unix "$XDG_RUNTIME_DIR/bus"
+if is_root; then
+    runsock=/run/cordon-test-$$-$RANDOM.sock
+    at_exit "rm -f $runsock"
+    bg "$PROBE" listen-unix "$runsock" >"$T/run.out"
+    wait_for "$T/run.out" ready
+    allowed "host reaches $runsock (twin)" "$PROBE" connect-unix "$runsock"
+    denied "socket in /run unreachable (root)" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" cr -- "$PROBE" connect-unix "$runsock"
+    denied "socket via /var/run unreachable (root)" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" cr -- "$PROBE" connect-unix "/var/run/${runsock#/run/}"
+fi
+
+# Another user's socket in a directory only that user can enter: cordon must
+# still start (the sandbox cannot reach it either), not fail with 125.
+if is_root && id nobody >/dev/null 2>&1; then
+    other="$T/other-user"
+    mkdir -p "$other" && chown nobody "$other" && chmod 700 "$other"
+    bg setpriv --reuid=nobody --regid="$(id -g nobody)" --clear-groups "$PROBE" listen-unix "$other/S.agent" >"$T/other.out"
+    other_pid=$LAST_BG
+    wait_for "$T/other.out" ready
+    check "another user's listener is up" grep -q ready "$T/other.out"
+    allowed "cordon runs beside another user's private socket (root)" cr -- "$PROBE" write "$WS/beside-other"
+    denied "another user's private socket unreachable (root)" "ECONNREFUSED|ENOENT|EACCES|EPERM|ENOTSOCK" \
+        cr -- "$PROBE" connect-unix "$other/S.agent"
+    kill "$other_pid" 2>/dev/null; wait "$other_pid" 2>/dev/null
+fi
+
 # Abstract sockets.
 abs="cordon-test-$$-$RANDOM"
 bg "$PROBE" listen-abstract "$abs" >"$T/abs.out"

@@ -469,46 +469,6 @@ static void test_describe(void **state)
 
 /* ---- cost ---- */
 
-static void test_load_time(void **state)
-{
-    (void)state;
-    int p[2];
-    assert_int_equal(pipe(p), 0);
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        double best = 1e9;
-        for (int i = 0; i < 5; i++) {
-            pid_t c = fork();
-            if (c == 0) {
-                prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
-                cdn_error_t err = { 0 };
-                int fd;
-                cdn_seccomp_opts_t opts = { .notify = true };
-                double t0 = now_ms();
-                int r = cdn_seccomp_install(&opts, &fd, &err);
-                double t = now_ms() - t0;
-                if (write(p[1], &t, sizeof t) != sizeof t || r < 0)
-                    _exit(1);
-                _exit(0);
-            }
-            int st;
-            double t;
-            waitpid(c, &st, 0);
-            if (read(p[0], &t, sizeof t) != sizeof t || !WIFEXITED(st) || WEXITSTATUS(st))
-                _exit(1);
-            if (t < best)
-                best = t;
-        }
-        fprintf(stderr, "seccomp install (build + load, notify on): best of 5: %.3f ms\n", best);
-        _exit(best < 8.0 ? 0 : 2);
-    }
-    int status;
-    assert_int_equal(waitpid(pid, &status, 0), pid);
-    assert_exit0(status);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -521,7 +481,6 @@ int main(void)
 #endif
         cmocka_unit_test(test_notify),
         cmocka_unit_test(test_describe),
-        cmocka_unit_test(test_load_time),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
