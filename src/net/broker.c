@@ -1027,11 +1027,13 @@ static void cli_event_cb(struct bufferevent *bev, short what, void *arg)
 typedef struct listener_ctx {
     struct cdn_broker *b;
     enum kind kind;
+    struct evconnlistener *l;
+    struct event *resume; /* re-enables l after an accept() failure */
 } listener_ctx_t;
 
 static listener_ctx_t *lctx_alloc(struct cdn_broker *b, enum kind k)
 {
-    listener_ctx_t *x = malloc(sizeof *x);
+    listener_ctx_t *x = calloc(1, sizeof *x);
     if (x) {
         x->b = b;
         x->kind = k;
@@ -1167,6 +1169,37 @@ static int upstream_from_resolv_conf(char *out, size_t sz)
     return -1;
 }
 
+static void listener_resume(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    listener_ctx_t *lc = arg;
+    evconnlistener_enable(lc->l);
+}
+
+/* accept() failing for lack of descriptors (EMFILE, ENFILE) or memory
+ * leaves the connection in the backlog: pause this listener for a moment
+ * instead of spinning on it, and say why. */
+static void listener_error(struct evconnlistener *l, void *arg)
+{
+    listener_ctx_t *lc = arg;
+    int e = EVUTIL_SOCKET_ERROR();
+    cdn_net_verdict_t v = {0};
+    snprintf(v.rule, sizeof v.rule, "accept failed: %s", evutil_socket_error_to_string(e));
+    snprintf(v.reason, sizeof v.reason,
+             "cordon could not take a new connection; it retries in 100 ms");
+    cdn_broker_emit(lc->b, false, lc->kind == K_SOCKS ? CDN_NET_SOCKS
+                                  : lc->kind == K_TRANS ? CDN_NET_TRANSPARENT : CDN_NET_HTTP,
+                    "-", "", 0, &v, 0, 0, 0);
+    struct timeval tv = {.tv_usec = 100000};
+    if (!lc->resume)
+        lc->resume = evtimer_new(lc->b->base, listener_resume, lc);
+    if (lc->resume) {
+        evconnlistener_disable(l);
+        evtimer_add(lc->resume, &tv);
+    }
+}
+
 static int add_listener(struct cdn_broker *b, int fd, enum kind k, cdn_error_t *err)
 {
     if (fd < 0)
@@ -1187,6 +1220,8 @@ static int add_listener(struct cdn_broker *b, int fd, enum kind k, cdn_error_t *
         close(d);
         return cdn_error(err, errno, "evconnlistener_new");
     }
+    lc->l = l;
+    evconnlistener_set_error_cb(l, listener_error);
     b->lctx[b->n_listeners] = lc;
     b->listeners[b->n_listeners++] = l;
     return 0;
@@ -1292,7 +1327,10 @@ static void stop_cb(evutil_socket_t fd, short what, void *arg)
     cdn_dns_server_stop(b);
     for (size_t i = 0; i < b->n_listeners; i++) {
         evconnlistener_free(b->listeners[i]);
-        free(b->lctx[i]);
+        listener_ctx_t *lc = b->lctx[i];
+        if (lc->resume)
+            event_free(lc->resume);
+        free(lc);
     }
     b->n_listeners = 0;
     if (b->dns) {

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -73,7 +74,7 @@ static size_t read_all(int fd, char *buf, size_t sz)
     return got;
 }
 
-static int n_allow, n_deny;
+static int n_allow, n_deny, n_accept_failed;
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static void on_event(const cdn_broker_event_t *ev, void *ctx)
 {
@@ -81,9 +82,53 @@ static void on_event(const cdn_broker_event_t *ev, void *ctx)
     pthread_mutex_lock(&mu);
     if (ev->allowed)
         n_allow++;
+    else if (strncmp(ev->rule, "accept failed", 13) == 0)
+        n_accept_failed++;
     else
         n_deny++;
     pthread_mutex_unlock(&mu);
+}
+
+/* Out of descriptors: the broker pauses accepting, says so, and takes the
+ * waiting connections once descriptors are back. */
+static void test_emfile(void **state)
+{
+    (void)state;
+    cdn_net_config_t cfg;
+    cdn_net_config_init(&cfg, NULL);
+    cfg.dns_upstream = "127.0.0.1:9";
+    uint16_t pport;
+    cdn_net_fds_t fds;
+    cdn_net_fds_init(&fds);
+    fds.http4 = listen_lo(&pport);
+    cdn_broker_t *b = NULL;
+    cdn_error_t err;
+    assert_int_equal(cdn_broker_start(&cfg, &fds, on_event, NULL, &b, &err), 0);
+    cdn_net_fds_close(&fds);
+    enum { N = 6 };
+    int cl[N];
+    for (int i = 0; i < N; i++)
+        cl[i] = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct rlimit old, low;
+    getrlimit(RLIMIT_NOFILE, &old);
+    low = old;
+    low.rlim_cur = (rlim_t)cl[N - 1] + 2; /* room for about one accept */
+    setrlimit(RLIMIT_NOFILE, &low);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(pport),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    for (int i = 0; i < N; i++)
+        assert_int_equal(connect(cl[i], (struct sockaddr *)&a, sizeof a), 0);
+    for (int i = 0; i < 100 && !n_accept_failed; i++)
+        usleep(10000);
+    setrlimit(RLIMIT_NOFILE, &old);
+    assert_true(n_accept_failed > 0);
+    unsigned got = 0;
+    for (int i = 0; i < 200 && (got = cdn_broker_connections(b)) < N; i++)
+        usleep(10000);
+    assert_int_equal(got, N);
+    for (int i = 0; i < N; i++)
+        close(cl[i]);
+    cdn_broker_stop(b);
 }
 
 static void test_proxy_on_loopback(void **state)
@@ -186,6 +231,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_proxy_on_loopback),
+        cmocka_unit_test(test_emfile),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
