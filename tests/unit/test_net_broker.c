@@ -146,6 +146,10 @@ static void test_proxy_on_loopback(void **state)
     char allow[64];
     snprintf(allow, sizeof allow, "127.0.0.1:%u", oport);
     cdn_strv_add(&s.network.allowed_domains, allow, &err);
+    uint16_t hport; /* a server that never accepts: connections wait in its backlog */
+    int hfd = listen_lo(&hport);
+    snprintf(allow, sizeof allow, "127.0.0.1:%u", hport);
+    cdn_strv_add(&s.network.allowed_domains, allow, &err);
     cdn_net_config_t cfg;
     cdn_net_config_init(&cfg, &s);
     cfg.dns_upstream = "127.0.0.1:9"; /* never asked: only IP literals here */
@@ -197,8 +201,26 @@ static void test_proxy_on_loopback(void **state)
     for (int i = 0; i < 100 && cdn_broker_connections(b) > 0; i++)
         usleep(10000);
     assert_int_equal(cdn_broker_connections(b), 0);
+
+    /* A tunnel still open (relaying) when the broker stops: torn down
+     * cleanly, reported once. */
+    c = connect_lo(pport);
+    snprintf(req, sizeof req, "CONNECT 127.0.0.1:%u HTTP/1.1\r\n\r\n", hport);
+    assert_int_equal(write(c, req, strlen(req)), (ssize_t)strlen(req));
+    struct pollfd pf = {.fd = c, .events = POLLIN};
+    assert_int_equal(poll(&pf, 1, 5000), 1);
+    ssize_t n = read(c, buf, sizeof buf - 1);
+    assert_true(n > 0);
+    buf[n] = '\0';
+    assert_non_null(strstr(buf, " 200 "));
+    assert_int_equal(write(c, "\x01\x02bin", 5), 5); /* not TLS, not HTTP: relayed */
+    usleep(50000);
+    assert_int_equal(cdn_broker_connections(b), 1);
     cdn_broker_stop(b);
-    assert_int_equal(n_allow, 2);
+    assert_int_equal(read_all(c, buf, sizeof buf), 0); /* closed by the stop */
+    close(c);
+    close(hfd);
+    assert_int_equal(n_allow, 3);
     assert_int_equal(n_deny, 2);
     shutdown(ofd, SHUT_RDWR);
     cdn_strv_free(&s.network.allowed_domains);
