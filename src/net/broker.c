@@ -29,6 +29,7 @@
 #include "net/socks5.h"
 #include "net/splice_relay.h"
 #include "net/tls_sni.h"
+#include "util/thread.h"
 #include "util/cleanup.h"
 
 #ifndef SO_ORIGINAL_DST
@@ -1305,7 +1306,7 @@ int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
         goto fail;
     if (cdn_dns_server_start(b, fds, err) < 0)
         goto fail;
-    if ((errno = pthread_create(&b->thread, NULL, loop_thread, b)) != 0) {
+    if ((errno = cdn_thread_create(&b->thread, loop_thread, b)) != 0) {
         cdn_error(err, errno, "starting the broker thread");
         goto fail;
     }
