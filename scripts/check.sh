@@ -119,7 +119,7 @@ prepare_user() {
     mkdir -p "$USER_DIR/bin" "$USER_DIR/tests"
     cp build/cordon build/cordon-probe "$USER_DIR/bin/" || return 1
     [ -x build-asan/cordon ] && cp build-asan/cordon "$USER_DIR/bin/cordon-asan"
-    cp -r tests/integration "$USER_DIR/tests/" || return 1
+    cp -r tests/integration tests/audit "$USER_DIR/tests/" || return 1
     chown -R "$CI_USER:" "$USER_DIR"
     USER_HOME=$home
 }

@@ -16,6 +16,7 @@
 #include <linux/perf_event.h>
 #include <linux/sched.h>
 #include <netinet/in.h>
+#include <ifaddrs.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -310,8 +311,12 @@ static int op_connect_unix(int argc, char **argv, bool abstract)
 
 static int op_connect_tcp(int argc, char **argv)
 {
-    if (argc != 2)
-        return usage("connect-tcp HOST PORT (HOST numeric)");
+    /* "banner": only the planted listener's greeting counts as reaching
+     * it; a connection that something else accepted (a transparent proxy
+     * capturing it) is not the service. */
+    bool banner = argc == 3 && strcmp(argv[2], "banner") == 0;
+    if (argc != 2 && !banner)
+        return usage("connect-tcp HOST PORT [banner] (HOST numeric)");
     int port = parse_port(argv[1], false);
     struct sockaddr_storage ss;
     socklen_t len;
@@ -324,6 +329,18 @@ static int op_connect_tcp(int argc, char **argv)
         return outcome(target, -1, NULL);
     int r = connect_timeout(fd, (struct sockaddr *)&ss, len, 2000);
     int e = errno;
+    if (r == 0 && banner) {
+        char buf[64] = "";
+        struct pollfd p = {fd, POLLIN, 0};
+        ssize_t n = poll(&p, 1, 2000) == 1 ? recv(fd, buf, sizeof buf - 1, 0) : -1;
+        close(fd);
+        if (n > 0 && strncmp(buf, "hello from cordon-probe", 23) == 0)
+            return report(target, 0, "connected to the planted listener", NULL);
+        return report(target, ECONNREFUSED,
+                      "connected, but not to the planted listener (no greeting: something "
+                      "else, such as a capturing proxy, took the connection)",
+                      NULL);
+    }
     close(fd);
     return report(target, r < 0 ? e : 0, r < 0 ? NULL : "connected", NULL);
 }
@@ -909,7 +926,33 @@ static int op_udp_route(int argc, char **argv)
         return outcome(target, -1, NULL);
     int r = connect(fd, (struct sockaddr *)&ss, len);
     int e = errno;
+    /* A route that leaves by cordon's dead-end interface (cdn0: the egress
+     * broker's capture hangs on it; TCP goes to the broker, which decides,
+     * other UDP is dropped) is no way out by itself.  Found by the source
+     * address the kernel picked. */
+    struct sockaddr_storage src;
+    socklen_t sl = sizeof src;
+    bool dead_end = false;
+    struct ifaddrs *ifs = NULL;
+    if (r == 0 && getsockname(fd, (struct sockaddr *)&src, &sl) == 0 && getifaddrs(&ifs) == 0) {
+        for (struct ifaddrs *i = ifs; i; i = i->ifa_next) {
+            if (!i->ifa_addr || i->ifa_addr->sa_family != src.ss_family)
+                continue;
+            bool same = src.ss_family == AF_INET
+                            ? memcmp(&((struct sockaddr_in *)i->ifa_addr)->sin_addr,
+                                     &((struct sockaddr_in *)&src)->sin_addr, 4) == 0
+                            : memcmp(&((struct sockaddr_in6 *)i->ifa_addr)->sin6_addr,
+                                     &((struct sockaddr_in6 *)&src)->sin6_addr, 16) == 0;
+            if (same && strcmp(i->ifa_name, "cdn0") == 0)
+                dead_end = true;
+        }
+        freeifaddrs(ifs);
+    }
     close(fd);
+    if (dead_end)
+        return report(target, ENETUNREACH,
+                      "the only route is cordon's dead-end interface (captured by its broker)",
+                      NULL);
     return report(target, r < 0 ? e : 0, r < 0 ? NULL : "route exists (no packet sent)", NULL);
 }
 

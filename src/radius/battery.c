@@ -173,10 +173,10 @@ const cdn_rad_probe_t cdn_rad_battery[] = {
 
     /* network */
     {"network.host-loopback", "network", "TCP to a host service on 127.0.0.1 (planted)",
-     "connect-tcp", {"127.0.0.1", "{TCP}"}, CDN_RJ_OK, CDN_RP_NONE, NULL},
+     "connect-tcp", {"127.0.0.1", "{TCP}", "banner"}, CDN_RJ_OK, CDN_RP_NONE, NULL},
     {"network.direct-egress", "network",
      "direct TCP to the host's own non-loopback address, ignoring any proxy (planted)",
-     "connect-tcp", {"{HOSTIP}", "{HOSTTCP}"}, CDN_RJ_OK, CDN_RP_NONE, NULL},
+     "connect-tcp", {"{HOSTIP}", "{HOSTTCP}", "banner"}, CDN_RJ_OK, CDN_RP_NONE, NULL},
     ROUTE("arbitrary-host", "route to an arbitrary host (203.0.113.10, TEST-NET-3)",
           "203.0.113.10", "443"),
     ROUTE("ipv6-literal", "route to an IPv6 literal (2001:db8::1)", "2001:db8::1", "443"),

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "audit/audit.h"
+#include "audit/landlock_audit.h"
 #include "kernel/kernel.h"
 #include "net/net.h"
 #include "util/cleanup.h"
@@ -331,9 +332,21 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
 
     host_ctx_t h = {.plan = plan, .pt = &pt, .res = res, .audit = opts->audit, .pid1 = pid};
     int status = -1;
+    /* Reads of hidden paths never reach the supervisor; the kernel's own
+     * Landlock audit records do, for a reader with CAP_AUDIT_READ (root).
+     * Observation only: without it nothing is less contained. */
+    cdn_landlock_audit_t *llr = NULL;
+    if (opts->audit && geteuid() == 0) {
+        cdn_error_t e2;
+        if (cdn_landlock_audit_open(false, &llr, &e2) == 0 &&
+            cdn_landlock_audit_watch(llr, pid) < 0) {
+            cdn_landlock_audit_close(llr, NULL);
+            llr = NULL;
+        }
+    }
     bool stdin_open = use_pty, master_open = true, ctl_open = true;
     for (;;) {
-        struct pollfd pfd[4];
+        struct pollfd pfd[5];
         nfds_t np = 0;
         pfd[np++] = (struct pollfd){sfd, POLLIN, 0};
         pfd[np++] = (struct pollfd){ctl_open ? ctl[0] : -1, POLLIN, 0};
@@ -343,6 +356,9 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
             if (stdin_open)
                 pfd[np++] = (struct pollfd){STDIN_FILENO, POLLIN, 0};
         }
+        nfds_t ll_idx = np;
+        if (llr)
+            pfd[np++] = (struct pollfd){cdn_landlock_audit_fd(llr), POLLIN, 0};
         if (poll(pfd, np, -1) < 0) {
             if (errno == EINTR)
                 continue;
@@ -353,9 +369,13 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
             if (pfd[0].revents == 0)
                 continue; /* the fd set may have changed */
         }
-        if (np > 2 && (pfd[2].revents & (POLLIN | POLLHUP)))
+        if (llr && (pfd[ll_idx].revents & POLLIN)) {
+            cdn_error_t e2;
+            (void)cdn_landlock_audit_read(llr, opts->audit, &e2);
+        }
+        if (np > 2 && ll_idx != 2 && (pfd[2].revents & (POLLIN | POLLHUP)))
             master_open = copy_once(pt.master, STDOUT_FILENO); /* EIO: every slave closed */
-        if (np > 3 && (pfd[3].revents & (POLLIN | POLLHUP)))
+        if (np > 3 && ll_idx != 3 && (pfd[3].revents & (POLLIN | POLLHUP)))
             if (!copy_once(STDIN_FILENO, pt.master))
                 stdin_open = false;
         if (pfd[0].revents & POLLIN) {
@@ -395,6 +415,11 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
         close(sfd);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
     cdn_broker_stop(h.broker); /* every process of the sandbox is gone */
+    if (llr) {
+        cdn_error_t e2;
+        (void)cdn_landlock_audit_read(llr, opts->audit, &e2); /* what arrived last */
+        cdn_landlock_audit_close(llr, opts->audit);
+    }
     if (h.have_setup_err) {
         *err = h.setup_err;
         return -1;

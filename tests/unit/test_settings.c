@@ -631,10 +631,14 @@ static void test_not_enforced(void **state)
 {
     (void)state;
     cdn_settings_t *s = load_ok(full_srt);
-    assert_true(has(&s->not_enforced, "network.allowedDomains"));
-    assert_true(has(&s->not_enforced, "network.deniedDomains"));
+    /* enforced by the egress broker */
+    assert_false(has(&s->not_enforced, "network.allowedDomains"));
+    assert_false(has(&s->not_enforced, "network.deniedDomains"));
+    assert_false(has(&s->not_enforced, "network.parentProxy"));
+    assert_false(has(&s->not_enforced, "network.deniedResolvedAddresses"));
+    assert_true(s->network.present);
+    /* parsed, not enforced yet */
     assert_true(has(&s->not_enforced, "network.tlsTerminate"));
-    assert_true(has(&s->not_enforced, "network.parentProxy"));
     assert_true(has(&s->not_enforced, "network.allowLocalBinding"));
     assert_false(has(&s->not_enforced, "network.allowUnixSockets"));
     assert_false(has(&s->not_enforced, "network.allowAllUnixSockets"));
@@ -653,9 +657,10 @@ static void test_not_enforced(void **state)
                 " \"filesystem\": {\"allowWrite\": [\".\"]}}");
     assert_int_equal(s->not_enforced.n, 0);
     cdn_settings_free(s);
-    s = load_ok("{\"network\": {\"allowedDomains\": []}}");
+    s = load_ok("{\"network\": {\"allowedDomains\": [], \"mitmProxy\": {\"socketPath\": \"/x\", "
+                "\"domains\": [\"a.com\"]}}}");
     assert_int_equal(s->not_enforced.n, 1);
-    assert_string_equal(s->not_enforced.v[0], "network.allowedDomains");
+    assert_string_equal(s->not_enforced.v[0], "network.mitmProxy");
     cdn_settings_free(s);
 }
 
