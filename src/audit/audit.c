@@ -273,6 +273,17 @@ void cdn_audit_emit(cdn_audit_t *a, cdn_event_t *ev)
         cdn_event_free(ev);
 }
 
+int cdn_audit_emit_json(cdn_audit_t *a, const char *line, size_t len, cdn_error_t *err)
+{
+    cdn_event_t *ev;
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    if (cdn_event_from_json(line, len, &ev, err) < 0)
+        return cdn_error_wrap(err, "event from the sandbox");
+    cdn_audit_emit(a, ev);
+    return 0;
+}
+
 long cdn_audit_close(cdn_audit_t *a, FILE *report)
 {
     if (!a)

@@ -135,6 +135,15 @@ static void test_facade_spans(void **state)
     cdn_audit_emit(a, ev);
     assert_int_equal(cdn_event_error(&ev, 0, "after", &err), 0);
     cdn_audit_emit(a, ev);
+    /* As the supervisor would send it from inside the sandbox. */
+    cdn_fs_info_t fi = {.path = "/ws/.bashrc", .operation = "write", .pid = 3};
+    assert_int_equal(cdn_event_fs_violation(&ev, &fi, &err), 0);
+    size_t len;
+    char *line = cdn_event_to_line(ev, &len);
+    cdn_event_free(ev);
+    assert_int_equal(cdn_audit_emit_json(a, line, len, &err), 0);
+    free(line);
+    assert_true(cdn_audit_emit_json(a, "{\"kind\":\"session.end\"}", 23, &err) < 0);
     cdn_audit_emit(NULL, NULL);
     assert_int_equal(cdn_event_error(&ev, 0, "no session", &err), 0);
     cdn_audit_emit(NULL, ev); /* consumed: ASan would see a leak otherwise */
@@ -143,10 +152,11 @@ static void test_facade_spans(void **state)
     assert_int_equal(cdn_audit_close(a, rf), 0);
     fclose(rf);
     assert_non_null(strstr(report, "<sandbox_violations>\nconnect h:1 denied"));
+    assert_non_null(strstr(report, "write /ws/.bashrc denied"));
 
     FILE *f = fopen(path, "r");
-    json_t *j[5];
-    for (int i = 0; i < 5; i++) {
+    json_t *j[6];
+    for (int i = 0; i < 6; i++) {
         j[i] = json_loadf(f, JSON_DISABLE_EOF_CHECK, NULL);
         assert_non_null(j[i]);
     }
@@ -162,7 +172,9 @@ static void test_facade_spans(void **state)
     assert_string_equal(S(2, "span_id"), cmd);
     assert_string_equal(S(3, "span_id"), cmd);
     assert_string_equal(S(4, "span_id"), root); /* after the command: the session again */
-    for (int i = 0; i < 5; i++) {
+    assert_string_equal(S(5, "kind"), "fs.violation");
+    assert_string_equal(S(5, "span_id"), root);
+    for (int i = 0; i < 6; i++) {
         assert_string_equal(S(i, "session_id"), S(0, "session_id"));
         assert_string_equal(S(i, "agent_id"), "env-agent");
         assert_string_equal(S(i, "workspace"), "/ws");
@@ -171,7 +183,7 @@ static void test_facade_spans(void **state)
                             "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
         assert_int_equal(json_integer_value(json_object_get(j[i], "uid")), (json_int_t)getuid());
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         json_decref(j[i]);
 }
 
