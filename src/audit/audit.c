@@ -155,6 +155,16 @@ int cdn_audit_open(const cdn_audit_config_t *cfg, cdn_audit_t **out, cdn_error_t
         if (enabled)
             ocfg = &envcfg;
     }
+    /* The digest is for the records; the terminal summary alone does not
+     * need it (and then libcrypto is never loaded).  Before the exporter
+     * starts: its thread loads libcurl, which needs libcrypto too, and two
+     * dlopen() at once only wait for each other. */
+    if (cfg->policy_json && (a->jsonl || ocfg) &&
+        cdn_audit_digest(cfg->policy_json, strlen(cfg->policy_json), a->policy_digest, err) < 0) {
+        cdn_otlp_config_free(&envcfg);
+        audit_free(a);
+        return -1;
+    }
     if (ocfg) {
         cdn_otlp_config_t c = *ocfg;
         if (cfg->flush_timeout_ms)
@@ -167,10 +177,6 @@ int cdn_audit_open(const cdn_audit_config_t *cfg, cdn_audit_t **out, cdn_error_t
                           err);
     }
     cdn_otlp_config_free(&envcfg);
-    /* The digest is for the records; the terminal summary alone does not
-     * need it (and then libcrypto is never loaded). */
-    if (rc == 0 && cfg->policy_json && (a->jsonl || a->otlp))
-        rc = cdn_audit_digest(cfg->policy_json, strlen(cfg->policy_json), a->policy_digest, err);
     if (rc < 0) {
         cdn_otlp_stop(a->otlp, NULL);
         audit_free(a);
