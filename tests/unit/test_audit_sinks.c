@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "audit/audit.h"
+#include "audit/http.h"
 
 #define PER_WRITER 1000
 
@@ -322,6 +323,53 @@ static void test_otlp_queue_bounds(void **state)
     assert_non_null(strstr(st.last_error, "127.0.0.1"));
 }
 
+static void test_http_parsers(void **state)
+{
+    (void)state;
+    cdn_http_target_t t;
+    assert_true(cdn_http_loopback_url("http://127.0.0.1:4318/v1/logs", &t));
+    assert_string_equal(t.hostport, "127.0.0.1:4318");
+    assert_string_equal(t.path, "/v1/logs");
+    assert_true(cdn_http_loopback_url("http://localhost:4318/v1/traces", &t));
+    assert_true(cdn_http_loopback_url("http://[::1]:4318/x", &t));
+    assert_true(cdn_http_loopback_url("http://127.1.2.3", &t));
+    assert_string_equal(t.path, "/");
+    static const char *const not_builtin[] = {
+        "https://127.0.0.1/v1/logs", "http://10.0.0.1:4318/v1/logs", "http://collector:4318/",
+        "http://127.0.0.1:0/", "http://127.0.0.1:99999/", "http://127.0.0.1:43a/",
+        "http://[::2]/", "http://127.0.0.1/a b", "http://user@127.0.0.1/",
+    };
+    for (size_t i = 0; i < sizeof not_builtin / sizeof *not_builtin; i++)
+        if (cdn_http_loopback_url(not_builtin[i], &t))
+            fail_msg("%s taken by the built-in client", not_builtin[i]);
+
+    cdn_http_resp_t r = {0};
+    const char *ok = "HTTP/1.1 429 Too Many\r\nRetry-After: 7\r\nContent-Length: 2\r\n\r\n{}";
+    assert_int_equal(cdn_http_parse_head(ok, strlen(ok), &r), 1);
+    assert_int_equal(r.status, 429);
+    assert_int_equal(r.retry_after, 7);
+    assert_int_equal(r.content_length, 2);
+    assert_true(r.keep_alive);
+    assert_int_equal(r.head_len, strlen(ok) - 2);
+    const char *partial = "HTTP/1.1 200 OK\r\nContent-Le";
+    assert_int_equal(cdn_http_parse_head(partial, strlen(partial), &r), 0);
+    const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_int_equal(cdn_http_parse_head(chunked, strlen(chunked), &r), 1);
+    assert_false(r.keep_alive);
+    const char *closing = "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(cdn_http_parse_head(closing, strlen(closing), &r), 1);
+    assert_false(r.keep_alive);
+    static const char *const bad[] = {
+        "HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+        "HTTP/1.1 200 OK\nBare: lf\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (cdn_http_parse_head(bad[i], strlen(bad[i]), &r) != -1)
+            fail_msg("accepted %s", bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_facade_spans),
         cmocka_unit_test(test_otlp_env),
         cmocka_unit_test(test_otlp_queue_bounds),
+        cmocka_unit_test(test_http_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
