@@ -1,6 +1,8 @@
-/* The OTLP/HTTP exporter thread.  libcurl does the HTTP (keep-alive, TLS,
- * proxies and timeouts are its job, not ours); one easy handle is reused
- * for every request so a session opens one connection. */
+/* The OTLP/HTTP exporter thread.  A loopback http:// collector is spoken to
+ * by audit/http.c; anything else goes through libcurl (keep-alive, TLS,
+ * proxies and timeouts are its job, not ours), loaded on first use, with
+ * one easy handle reused for every request so a session opens one
+ * connection. */
 #include "audit/otlp.h"
 
 #include <ctype.h>
