@@ -16,6 +16,7 @@
 
 #include "audit/dyn.h"
 #include "audit/http.h"
+#include "util/thread.h"
 #include "util/cleanup.h"
 
 #define RESPONSE_MAX (64 * 1024)
@@ -744,7 +745,7 @@ int cdn_otlp_start(const cdn_otlp_config_t *cfg, cdn_otlp_t **out, cdn_error_t *
         cdn_otlp_stop(x, NULL);
         return cdn_error(err, ENOMEM, "starting the OTLP exporter");
     }
-    int rc = pthread_create(&x->thread, NULL, worker, x);
+    int rc = cdn_thread_create(&x->thread, worker, x);
     if (rc != 0) {
         cdn_otlp_stop(x, NULL);
         return cdn_error(err, rc, "starting the OTLP exporter thread");

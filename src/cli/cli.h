@@ -51,6 +51,8 @@ enum {
     OPT_JSON,
     OPT_NO_PTY,
     OPT_WITHOUT_LANDLOCK,
+    OPT_AUDIT_LOG,
+    OPT_AGENT_ID,
     OPT_HELP,
 };
 

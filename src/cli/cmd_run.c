@@ -1,9 +1,11 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cli/cli.h"
+#include "audit/audit.h"
 #include "sandbox/run.h"
 
 static const char run_usage[] =
@@ -24,52 +26,58 @@ static const char run_usage[] =
     "  --without-landlock     run on a kernel without Landlock, with one layer less\n"
     "                         (announced on stderr every time)\n"
     "  --quiet                no violations report on stderr\n"
+    "  --audit-log FILE       append one JSON event per line (several sandboxes may\n"
+    "                         share the file); OTLP export follows the standard\n"
+    "                         OTEL_EXPORTER_OTLP_* variables\n"
+    "  --agent-id ID          the agent's identity in every event (default:\n"
+    "                         $CORDON_AGENT_ID)\n"
     "  -c STRING              run STRING with /bin/sh -c\n"
     "\n"
     "Exit status: the command's (128+N if signal N killed it); 125 if cordon\n"
     "failed before running anything; 2 for bad usage or settings.\n";
 
-static const char *klass_name(int k)
-{
-    switch (k) {
-    case -1:
-        return "read-only place";
-    case 1:
-        return "protected file";
-    case 2:
-        return "git config with keys that run programs";
-    case 3:
-        return "protected folder";
-    }
-    return "denied";
-}
+extern char **environ;
 
-static const char *klass_fix(int k)
+/* Values of the variables kept out of the sandbox must not reach any audit
+ * sink either (an argv could carry one). */
+static void redact_removed_env(const cdn_policy_t *pol)
 {
-    switch (k) {
-    case -1:
-        return "run in a workspace that contains it, or add it to filesystem.allowWrite";
-    case 2:
-        return "set filesystem.allowGitConfig to true";
-    default:
-        return "persistence files are always protected; edit them outside the sandbox";
+    cdn_error_t err;
+    for (size_t i = 0; i < pol->env_removed.n; i++) {
+        const char *v = getenv(pol->env_removed.v[i]);
+        if (v && strlen(v) >= 4)
+            (void)cdn_audit_add_secret(v, &err);
     }
 }
 
-static void print_violations(const cdn_run_result_t *res)
+static char *plan_json(const cdn_plan_t *plan)
 {
-    if (!res->n_violations)
-        return;
-    fprintf(stderr, "<sandbox_violations>\n");
-    for (size_t i = 0; i < res->n_violations; i++) {
-        const cdn_violation_rec_t *v = &res->violations[i];
-        fprintf(stderr, "%s[%d] %s %s%s%s: %s (%s). To allow: %s.\n", v->comm, v->pid, v->op,
-                v->path, v->path2[0] ? " <-> " : "", v->path2, strerror(v->err),
-                klass_name(v->klass), klass_fix(v->klass));
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    cdn_error_t err;
+    if (!f)
+        return NULL;
+    if (cdn_plan_print_json(plan, f, &err) < 0) {
+        fclose(f);
+        free(buf);
+        return NULL;
     }
-    if (res->n_violations_dropped)
-        fprintf(stderr, "... and %zu more\n", res->n_violations_dropped);
-    fprintf(stderr, "</sandbox_violations>\n");
+    fclose(f);
+    return buf;
+}
+
+static void emit_session(cdn_audit_t *a, bool start, const cdn_run_result_t *res)
+{
+    cdn_event_t *ev = NULL;
+    cdn_error_t err;
+    int st = res ? res->exit_status : 0;
+    bool sig = st > 128 && st < 128 + 65;
+    int r = start ? cdn_event_session_start(&ev, &err)
+                  : cdn_event_session_end(&ev, sig ? -1 : st, sig ? st - 128 : 0,
+                                          res ? res->duration_ns : 0, &err);
+    if (r == 0)
+        cdn_audit_emit(a, ev);
 }
 
 int cdn_cmd_run(int argc, char **argv)
@@ -78,12 +86,17 @@ int cdn_cmd_run(int argc, char **argv)
         CDN_COMMON_LONGOPTS,
         {"no-pty", no_argument, NULL, OPT_NO_PTY},
         {"without-landlock", no_argument, NULL, OPT_WITHOUT_LANDLOCK},
+        {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
+        {"agent-id", required_argument, NULL, OPT_AGENT_ID},
         {NULL, 0, NULL, 0},
     };
     cdn_cli_common_t c = {0};
     cdn_error_t err;
     cdn_error_clear(&err);
     cdn_run_opts_t ro = {0};
+    const char *audit_log = NULL, *agent_id = NULL;
+    cdn_audit_t *audit = NULL;
+    char *pj = NULL;
     int opt, rc;
     optind = 1;
     while ((opt = getopt_long(argc, argv, "+c:h", longopts, NULL)) != -1) {
@@ -102,6 +115,14 @@ int cdn_cmd_run(int argc, char **argv)
         }
         if (opt == OPT_WITHOUT_LANDLOCK) {
             ro.without_landlock = true;
+            continue;
+        }
+        if (opt == OPT_AUDIT_LOG) {
+            audit_log = optarg;
+            continue;
+        }
+        if (opt == OPT_AGENT_ID) {
+            agent_id = optarg;
             continue;
         }
         int r = cdn_cli_common_opt(&c, opt, optarg, &err);
@@ -153,17 +174,52 @@ int cdn_cmd_run(int argc, char **argv)
                         "the mount layer alone keeps the filesystem policy\n");
     }
     ro.quiet = c.quiet;
+
+    redact_removed_env(c.policy);
+    bool exporting = audit_log || getenv("OTEL_EXPORTER_OTLP_ENDPOINT") ||
+                     getenv("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT") ||
+                     getenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT");
+    /* The policy digest costs a JSON rendering and libcrypto: only when some
+     * sink will carry it. */
+    pj = exporting ? plan_json(c.plan) : NULL;
+    cdn_audit_config_t acfg = {
+        .jsonl_path = audit_log,
+        .otlp_from_env = true,
+        .quiet = c.quiet,
+        .agent_id = agent_id,
+        .workspace = c.policy->workspace,
+        .policy_json = pj,
+        .ignore = c.policy->ignore_violations,
+        .n_ignore = c.policy->n_ignore_violations,
+    };
+    if (cdn_audit_open(&acfg, &audit, &err) < 0) {
+        /* An audit trail that was asked for and cannot be written: run
+         * nothing rather than run unobserved. */
+        rc = cdn_cli_fail(&err);
+        goto out;
+    }
+    ro.audit = audit;
+    emit_session(audit, true, NULL);
     cdn_run_result_t res;
     if (cdn_sandbox_run(c.plan, &ro, &res, &err) < 0) {
+        cdn_event_t *ev = NULL;
+        cdn_error_t e2;
+        if (cdn_event_error(&ev, err.errnum, err.msg, &e2) == 0)
+            cdn_audit_emit(audit, ev);
+        emit_session(audit, false, &res);
+        cdn_audit_close(audit, stderr);
+        audit = NULL;
         rc = cdn_cli_fail(&err);
         cdn_run_result_free(&res);
         goto out;
     }
-    if (!c.quiet)
-        print_violations(&res);
+    emit_session(audit, false, &res);
+    cdn_audit_close(audit, stderr);
+    audit = NULL;
     rc = res.exit_status;
     cdn_run_result_free(&res);
 out:
+    free(pj);
     cdn_cli_common_free(&c);
     return rc;
 }

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
+#include "cli/commands.h"
 
 void cdn_cli_usage(FILE *out)
 {
@@ -15,6 +16,7 @@ void cdn_cli_usage(FILE *out)
           "commands:\n"
           "  run      run a command in the sandbox\n"
           "  plan     print what `run` would do, without running anything\n"
+          "  log      show audit events (JSON lines) for people, filter, follow\n"
           "  radius   measure what a command in the sandbox could still reach\n"
           "  help     this text (`cordon help COMMAND` for a command's options)\n"
           "  version  print the version\n"
@@ -45,6 +47,8 @@ int main(int argc, char **argv)
                 return cdn_cmd_run(2, sub);
             if (strcmp(argv[2], "plan") == 0)
                 return cdn_cmd_plan(2, sub);
+            if (strcmp(argv[2], "log") == 0)
+                return cdn_cmd_log(2, sub);
             if (strcmp(argv[2], "radius") == 0)
                 return cdn_cmd_radius(2, sub);
         }
@@ -55,6 +59,8 @@ int main(int argc, char **argv)
         return cdn_cmd_run(argc - 1, argv + 1);
     if (strcmp(cmd, "plan") == 0)
         return cdn_cmd_plan(argc - 1, argv + 1);
+    if (strcmp(cmd, "log") == 0)
+        return cdn_cmd_log(argc - 1, argv + 1);
     if (strcmp(cmd, "radius") == 0)
         return cdn_cmd_radius(argc - 1, argv + 1);
     fprintf(stderr, "cordon: unknown command '%s'\n\n", cmd);

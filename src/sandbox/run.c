@@ -16,10 +16,13 @@
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include "audit/audit.h"
 #include "kernel/kernel.h"
 #include "util/cleanup.h"
 
@@ -69,6 +72,42 @@ static bool copy_once(int from, int to)
     return true;
 }
 
+/* What would allow a denied operation, for people and agents. */
+static const char *violation_setting(const cdn_violation_rec_t *v)
+{
+    switch (v->klass) {
+    case -1:
+        return "filesystem.allowWrite";
+    case 2: /* git config with keys that run programs */
+        return "filesystem.allowGitConfig";
+    default:
+        return "none: persistence files are always protected; edit them outside the sandbox";
+    }
+}
+
+static void emit_violation(struct cdn_audit *a, const cdn_violation_rec_t *v)
+{
+    if (!a)
+        return;
+    cdn_error_t err;
+    cdn_event_t *ev = NULL;
+    char path[sizeof v->path + sizeof v->path2 + 8];
+    if (v->path2[0])
+        snprintf(path, sizeof path, "%s (with %s)", v->path, v->path2);
+    else
+        snprintf(path, sizeof path, "%s", v->path);
+    cdn_fs_info_t fs = {
+        .path = path,
+        .operation = v->op,
+        .pid = v->pid,
+        .process_name = v->comm[0] ? v->comm : NULL,
+        .errnum = v->err,
+        .setting = violation_setting(v),
+    };
+    if (cdn_event_fs_violation(&ev, &fs, &err) == 0)
+        cdn_audit_emit(a, ev);
+}
+
 static void record_violation(cdn_run_result_t *res, const cdn_violation_rec_t *v)
 {
     if (res->n_violations >= MAX_VIOLATIONS) {
@@ -85,7 +124,7 @@ static void record_violation(cdn_run_result_t *res, const cdn_violation_rec_t *v
 }
 
 static void handle_msg(const cdn_msg_t *m, int fd, pty_state_t *pt, cdn_run_result_t *res,
-                       cdn_error_t *setup_err, bool *have_setup_err)
+                       cdn_error_t *setup_err, bool *have_setup_err, struct cdn_audit *audit)
 {
     if (m->type == CDN_MSG_PTY && fd >= 0 && pt->master < 0) {
         pt->master = fd;
@@ -103,13 +142,14 @@ static void handle_msg(const cdn_msg_t *m, int fd, pty_state_t *pt, cdn_run_resu
         break;
     case CDN_MSG_VIOLATION:
         record_violation(res, &m->u.violation);
+        emit_violation(audit, &m->u.violation);
         break;
     }
 }
 
 /* Returns false once the other end is closed (pid 1 is gone). */
 static bool drain_ctl(int ctl, pty_state_t *pt, cdn_run_result_t *res, cdn_error_t *setup_err,
-                      bool *have)
+                      bool *have, struct cdn_audit *audit)
 {
     for (;;) {
         cdn_msg_t m;
@@ -130,7 +170,7 @@ static bool drain_ctl(int ctl, pty_state_t *pt, cdn_run_result_t *res, cdn_error
         if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
             memcpy(&fd, CMSG_DATA(c), sizeof fd);
         if ((size_t)n == sizeof m)
-            handle_msg(&m, fd, pt, res, setup_err, have);
+            handle_msg(&m, fd, pt, res, setup_err, have, audit);
         else if (fd >= 0)
             close(fd);
     }
@@ -193,6 +233,17 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
         cdn_sandbox_init(plan, ctl[1], use_pty ? &ts : NULL);
     }
     close(ctl[1]);
+    struct timespec t_start;
+    clock_gettime(CLOCK_MONOTONIC, &t_start);
+    if (opts->audit) {
+        cdn_event_t *ev = NULL;
+        cdn_error_t e2;
+        const char *sh_argv[] = {"/bin/sh", "-c", plan->argv.v[0], NULL};
+        if (cdn_event_process_start(&ev, plan->use_shell ? sh_argv
+                                                         : (const char *const *)plan->argv.v,
+                                    pid, &e2) == 0)
+            cdn_audit_emit(opts->audit, ev);
+    }
 
     cdn_error_t setup_err;
     bool have_setup_err = false;
@@ -215,7 +266,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
             break;
         }
         if (pfd[1].revents & (POLLIN | POLLHUP)) {
-            ctl_open = drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err);
+            ctl_open = drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err, opts->audit);
             if (pfd[0].revents == 0)
                 continue; /* the fd set may have changed */
         }
@@ -231,8 +282,10 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
             int sig = (int)si.ssi_signo;
             if (sig == SIGCHLD) {
                 int st;
-                if (waitpid(pid, &st, WNOHANG) == pid) {
+                struct rusage ru;
+                if (wait4(pid, &st, WNOHANG, &ru) == pid) {
                     status = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+                    res->rusage = ru;
                     break;
                 }
             } else if (sig == SIGWINCH && pt.master >= 0) {
@@ -253,7 +306,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
         close(pt.master);
     }
     pty_restore(&pt);
-    (void)drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err);
+    (void)drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err, opts->audit);
     close(ctl[0]);
     if (sfd >= 0)
         close(sfd);
@@ -265,6 +318,19 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
     if (status < 0)
         return cdn_error(err, errno, "waiting for the sandbox");
     res->exit_status = status;
+    struct timespec t_end;
+    clock_gettime(CLOCK_MONOTONIC, &t_end);
+    res->duration_ns = (int64_t)(t_end.tv_sec - t_start.tv_sec) * 1000000000 +
+                       (t_end.tv_nsec - t_start.tv_nsec);
+    if (opts->audit) {
+        /* pid 1 exits with the command's status, or 128+N for signal N. */
+        cdn_event_t *ev = NULL;
+        cdn_error_t e2;
+        int code = status > 128 && status < 128 + 65 ? -1 : status;
+        int sig = status > 128 && status < 128 + 65 ? status - 128 : 0;
+        if (cdn_event_process_exit(&ev, pid, code, sig, res->duration_ns, &res->rusage, &e2) == 0)
+            cdn_audit_emit(opts->audit, ev);
+    }
     return 0;
 }
 

@@ -2,6 +2,8 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
+#include <sys/resource.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 
@@ -9,7 +11,10 @@
 #include "sandbox/supervisor.h"
 #include "util/error.h"
 
+struct cdn_audit;
+
 typedef struct cdn_run_opts {
+    struct cdn_audit *audit; /* events go here (process, violations); NULL = none */
     bool quiet;          /* no violations block on stderr */
     bool force_no_pty;   /* never allocate a pseudo-terminal */
     bool without_landlock; /* explicitly accepted: the kernel has no Landlock */
@@ -20,6 +25,8 @@ typedef struct cdn_run_result {
     cdn_violation_rec_t *violations;
     size_t n_violations;
     size_t n_violations_dropped;
+    int64_t duration_ns;
+    struct rusage rusage; /* the whole sandbox: pid 1 and everything it reaped */
 } cdn_run_result_t;
 
 /* Returns 0 when the command ran (whatever its status), -1 when cordon
