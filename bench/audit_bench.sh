@@ -66,3 +66,28 @@ bench "run /bin/true (4 events)" --run /bin/true --events 4
 bench "1,000 denied connections (1004 ev.)" --run /bin/true --events 4 --connects 1000
 lines=$(wc -l < "$TMP/audit.jsonl")
 echo "JSON lines written in total: $lines"
+
+# The real thing, when this tree's cordon can run a sandbox here.
+CORDON=$BUILD/cordon
+if [ -x "$CORDON" ] && "$CORDON" run -- /bin/true >/dev/null 2>&1; then
+    python3 - "$CORDON" "$PORT" "$TMP" "$RUNS" <<'PY'
+import os, statistics, subprocess, sys, time
+cordon, port, tmp, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+full = dict(base, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}")
+def one(env, args):
+    t = time.perf_counter()
+    subprocess.run([cordon, "run", *args, "--", "/bin/true"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1000
+a, b = [], []
+for _ in range(runs):
+    a.append(one(base, []))
+    b.append(one(full, ["--audit-log", os.path.join(tmp, "real.jsonl")]))
+ma, mb = statistics.median(a), statistics.median(b)
+print(f"{'cordon run -- /bin/true (real)':34s} none {ma:8.2f} ms   full {mb:8.2f} ms   "
+      f"+{mb - ma:.2f} ms ({(mb - ma) / ma * 100:.0f}%)")
+PY
+else
+    echo "cordon run -- /bin/true (real): $CORDON cannot run a sandbox here; skipped"
+fi
