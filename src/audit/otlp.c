@@ -254,6 +254,7 @@ struct cdn_otlp {
     const cdn_curl_api_t *api;
     struct curl_slist *headers;
     json_t *resource;
+    char *resource_text;
     cdn_spans_t *spans;
     CURL *curl;
     size_t batch_max;
@@ -519,7 +520,9 @@ static bool pending_add(pending_t *p, const char *rec)
 static char *request_body(cdn_otlp_t *x, const char *outer, const char *scoped,
                           const char *items_key, const char *items)
 {
-    _cleanup_free_ char *res = json_dumps(x->resource, JSON_COMPACT);
+    /* The resource's text was made once at start: jansson marks objects
+     * while dumping them, so two threads must not dump the same one. */
+    const char *res = x->resource_text;
     char *body = NULL;
     if (!res ||
         asprintf(&body,
@@ -570,6 +573,36 @@ static void send_spans(cdn_otlp_t *x, json_t *spans)
     x->stats.spans_dropped += n - ok;
     pthread_mutex_unlock(&x->lock);
     json_array_clear(spans);
+}
+
+typedef struct {
+    cdn_otlp_t *x;
+    json_t *spans;
+} spans_job_t;
+
+static void *spans_thread(void *arg)
+{
+    spans_job_t *j = arg;
+    send_spans(j->x, j->spans);
+    return NULL;
+}
+
+/* The flush at exit: logs and spans at the same time, each on its own
+ * connection, so a short command waits for one round trip, not two.  Only
+ * when neither goes through libcurl (one easy handle cannot serve two
+ * threads). */
+static void send_both(cdn_otlp_t *x, pending_t *p, json_t *spans)
+{
+    bool parallel = x->builtin[0] && x->builtin[1] && p->count && json_array_size(spans);
+    pthread_t t;
+    spans_job_t job = {x, spans};
+    if (parallel && cdn_thread_create(&t, spans_thread, &job) == 0) {
+        send_logs(x, p);
+        pthread_join(t, NULL);
+        return;
+    }
+    send_logs(x, p);
+    send_spans(x, spans);
 }
 
 static void convert(cdn_otlp_t *x, cdn_event_t *ev, pending_t *p, json_t *spans)
@@ -689,8 +722,12 @@ static void *worker(void *arg)
         if (closing)
             cdn_spans_finish_all(x->spans, cdn_audit_now_ns(), spans);
         if (closing || ((p.count || json_array_size(spans)) && mono_ns() - p.oldest_ns >= delay)) {
-            send_logs(x, &p);
-            send_spans(x, spans);
+            if (closing)
+                send_both(x, &p, spans);
+            else {
+                send_logs(x, &p);
+                send_spans(x, spans);
+            }
         }
         if (closing)
             break;
@@ -730,8 +767,9 @@ int cdn_otlp_start(const cdn_otlp_config_t *cfg, cdn_otlp_t **out, cdn_error_t *
     x->logs_url = cfg->logs_url ? strdup(cfg->logs_url) : NULL;
     x->traces_url = cfg->traces_url ? strdup(cfg->traces_url) : NULL;
     x->resource = cdn_otlp_resource(cfg);
+    x->resource_text = x->resource ? json_dumps(x->resource, JSON_COMPACT) : NULL;
     x->spans = cdn_spans_new();
-    bool ok = x->queue && x->resource && x->spans &&
+    bool ok = x->queue && x->resource_text && x->spans &&
               (!cfg->logs_url || x->logs_url) && (!cfg->traces_url || x->traces_url);
     x->fd[0] = x->fd[1] = -1;
     x->builtin[0] = x->logs_url && !cfg->force_curl &&
@@ -814,6 +852,7 @@ void cdn_otlp_stop(cdn_otlp_t *x, cdn_otlp_stats_t *stats)
         if (x->fd[i] >= 0)
             close(x->fd[i]);
     json_decref(x->resource);
+    free(x->resource_text);
     free(x->logs_url);
     free(x->traces_url);
     free(x->queue);
