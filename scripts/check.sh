@@ -138,7 +138,7 @@ build asan build-asan asan && have_asan=1 || have_asan=0
 [ $have_asan = 1 ] && unit asan build-asan
 build fuzz build-fuzz fuzz && fuzz
 # Suites that exercise whole commands (each runs as root and as $CI_USER itself).
-for suite in radius; do
+for suite in audit radius net; do
     [ $have_normal = 1 ] && unit normal build "$suite"
 done
 

@@ -4,7 +4,8 @@
 #   scripts/deps.sh test      build, run the unit/fuzz/integration tests, bench
 set -euo pipefail
 
-runtime=(build-essential meson ninja-build pkg-config libseccomp-dev libjansson-dev)
+runtime=(build-essential meson ninja-build pkg-config libseccomp-dev libjansson-dev
+    libevent-dev libnftnl-dev libmnl-dev libcurl4-openssl-dev libssl-dev)
 # Test-only, each for a reason:
 #   libcmocka-dev       unit tests          clang libclang-rt-14-dev  fuzz targets (libFuzzer)
 #   git                 protect tests       python3                   pty helper, JSON checks
@@ -14,8 +15,10 @@ runtime=(build-essential meson ninja-build pkg-config libseccomp-dev libjansson-
 #   coreutils           timeout, mktemp
 #   ripgrep socat       needed by srt, the bench's optional comparison
 #   chromium            renders the radius HTML report (headless) in its test
+#   dnsmasq-base curl wget nodejs openssl iproute2
+#                       the egress broker's test internet (DNS, TLS CA, clients, netns)
 test=(libcmocka-dev clang libclang-rt-14-dev git python3 strace bubblewrap util-linux procps chromium
-    passwd coreutils ripgrep socat)
+    passwd coreutils ripgrep socat dnsmasq-base curl wget nodejs openssl iproute2)
 
 case ${1:-} in
 runtime) want=("${runtime[@]}") ;;

@@ -53,6 +53,7 @@ enum {
     OPT_WITHOUT_LANDLOCK,
     OPT_AUDIT_LOG,
     OPT_AGENT_ID,
+    OPT_DNS_UPSTREAM,
     OPT_HELP,
 };
 

@@ -31,6 +31,8 @@ static const char run_usage[] =
     "                         OTEL_EXPORTER_OTLP_* variables\n"
     "  --agent-id ID          the agent's identity in every event (default:\n"
     "                         $CORDON_AGENT_ID)\n"
+    "  --dns-upstream ADDR    the resolver the egress broker asks for allowed names\n"
+    "                         (default: the host's /etc/resolv.conf)\n"
     "  -c STRING              run STRING with /bin/sh -c\n"
     "\n"
     "Exit status: the command's (128+N if signal N killed it); 125 if cordon\n"
@@ -88,13 +90,14 @@ int cdn_cmd_run(int argc, char **argv)
         {"without-landlock", no_argument, NULL, OPT_WITHOUT_LANDLOCK},
         {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
         {"agent-id", required_argument, NULL, OPT_AGENT_ID},
+        {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
         {NULL, 0, NULL, 0},
     };
     cdn_cli_common_t c = {0};
     cdn_error_t err;
     cdn_error_clear(&err);
     cdn_run_opts_t ro = {0};
-    const char *audit_log = NULL, *agent_id = NULL;
+    const char *audit_log = NULL, *agent_id = NULL, *dns_upstream = NULL;
     cdn_audit_t *audit = NULL;
     char *pj = NULL;
     int opt, rc;
@@ -123,6 +126,10 @@ int cdn_cmd_run(int argc, char **argv)
         }
         if (opt == OPT_AGENT_ID) {
             agent_id = optarg;
+            continue;
+        }
+        if (opt == OPT_DNS_UPSTREAM) {
+            dns_upstream = optarg;
             continue;
         }
         int r = cdn_cli_common_opt(&c, opt, optarg, &err);
@@ -154,7 +161,7 @@ int cdn_cmd_run(int argc, char **argv)
         fprintf(stderr, "cordon: %s: read but not enforced yet:", c.policy->source);
         for (size_t i = 0; i < c.policy->not_enforced.n; i++)
             fprintf(stderr, " %s", c.policy->not_enforced.v[i]);
-        fprintf(stderr, " (the sandbox has no network at all)\n");
+        fprintf(stderr, "\n");
     }
     if (c.settings->enable_weaker_nested_sandbox)
         fprintf(stderr, "cordon: %s: enableWeakerNestedSandbox is ignored: cordon has no weaker "
@@ -174,6 +181,7 @@ int cdn_cmd_run(int argc, char **argv)
                         "the mount layer alone keeps the filesystem policy\n");
     }
     ro.quiet = c.quiet;
+    c.plan->dns_upstream = dns_upstream;
 
     redact_removed_env(c.policy);
     bool exporting = audit_log || getenv("OTEL_EXPORTER_OTLP_ENDPOINT") ||

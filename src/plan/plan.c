@@ -10,6 +10,7 @@
 
 #include "kernel/kernel.h"
 #include "landlock/landlock.h"
+#include "net/net.h"
 #include "util/cleanup.h"
 
 static int add_mount(cdn_plan_t *p, cdn_mount_kind_t kind, const char *target, const char *why,
@@ -136,7 +137,10 @@ static void plan_layers(cdn_plan_t *p, const cdn_kernel_t *k)
               "fresh /proc; cordon waits until every process is gone");
     set_layer(p, CDN_LAYER_IPCNS, "ipc namespace", true, true, "private SysV IPC and mqueues");
     set_layer(p, CDN_LAYER_UTSNS, "uts namespace", true, true, "private hostname");
-    set_layer(p, CDN_LAYER_NETNS, "network namespace", true, true, "loopback only");
+    set_layer(p, CDN_LAYER_NETNS, "network namespace", true, true,
+              p->net == CDN_NET_BROKER
+                  ? "out only through the egress broker (proxies, DNS, transparent capture)"
+                  : "loopback only");
     set_layer(p, CDN_LAYER_CGROUPNS, "cgroup namespace", true, true,
               k->cgroup_hybrid ? "host uses cgroup v1+v2 (hybrid)" : "");
     snprintf(d, sizeof d, "ABI %d", k->landlock_abi);
@@ -173,7 +177,16 @@ int cdn_plan_build(const cdn_policy_t *pol, char *const *argv, bool use_shell, c
     p->policy = pol;
     p->use_shell = use_shell;
     p->allow_nested_userns = pol->allow_nested_userns;
-    p->net = CDN_NET_NONE;
+    p->net = pol->settings && pol->settings->network.present ? CDN_NET_BROKER : CDN_NET_NONE;
+    for (size_t i = 0; i < pol->env.n; i++)
+        if (cdn_strv_add(&p->env, pol->env.v[i], err) < 0)
+            goto fail;
+    if (p->net == CDN_NET_BROKER) {
+        cdn_net_config_t nc;
+        cdn_net_config_init(&nc, pol->settings);
+        if (cdn_net_proxy_env(&nc, &p->env, err) < 0)
+            goto fail;
+    }
     for (char *const *a = argv; a && *a; a++)
         if (cdn_strv_add(&p->argv, *a, err) < 0)
             goto fail;
@@ -278,6 +291,7 @@ void cdn_plan_free(cdn_plan_t *p)
     if (!p)
         return;
     cdn_strv_free(&p->argv);
+    cdn_strv_free(&p->env);
     free(p->cwd);
     for (size_t i = 0; i < p->n_mounts; i++) {
         free(p->mounts[i].target);

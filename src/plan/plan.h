@@ -76,13 +76,17 @@ typedef struct cdn_landlock_plan {
 } cdn_landlock_plan_t;
 
 typedef enum cdn_net_mode {
-    CDN_NET_NONE, /* loopback only, in a private network namespace */
+    CDN_NET_NONE,   /* loopback only, in a private network namespace */
+    CDN_NET_BROKER, /* out only through the egress broker (settings have "network") */
 } cdn_net_mode_t;
 
 typedef struct cdn_plan {
     const cdn_policy_t *policy; /* borrowed */
 
     cdn_strv_t argv;    /* the command */
+    cdn_strv_t env;     /* the command's environment: the policy's, plus the proxy
+                           variables when the broker runs */
+    const char *dns_upstream; /* broker's upstream resolver; NULL = the host's */
     char *cwd;          /* working directory inside */
     bool use_shell;     /* argv came from -c */
 

@@ -40,7 +40,22 @@ void cdn_plan_print_text(const cdn_plan_t *p, FILE *out)
             fprintf(out, " %s", p->argv.v[i]);
         fprintf(out, "%s\n", p->use_shell ? "  (via /bin/sh -c)" : "");
     }
-    fprintf(out, "network:    none (loopback only, private network namespace)\n");
+    if (p->net == CDN_NET_BROKER) {
+        const cdn_settings_t *st = pol->settings;
+        fprintf(out, "network:    egress broker: allowed");
+        for (size_t i = 0; i < st->network.allowed_domains.n; i++)
+            fprintf(out, " %s", st->network.allowed_domains.v[i]);
+        if (!st->network.allowed_domains.n)
+            fprintf(out, " nothing (empty allowedDomains)");
+        if (st->network.denied_domains.n) {
+            fprintf(out, "; denied");
+            for (size_t i = 0; i < st->network.denied_domains.n; i++)
+                fprintf(out, " %s", st->network.denied_domains.v[i]);
+        }
+        fprintf(out, "\n");
+    } else {
+        fprintf(out, "network:    none (loopback only, private network namespace)\n");
+    }
     if (pol->not_enforced.n) {
         fprintf(out, "read, not enforced yet:");
         for (size_t i = 0; i < pol->not_enforced.n; i++)
@@ -95,7 +110,7 @@ void cdn_plan_print_text(const cdn_plan_t *p, FILE *out)
     cdn_seccomp_opts_t so = {.allow_nested_userns = p->allow_nested_userns, .notify = true};
     cdn_seccomp_describe(&so, seccomp_text_cb, out);
 
-    fprintf(out, "\nenvironment: %zu variables passed", pol->env.n);
+    fprintf(out, "\nenvironment: %zu variables passed", p->env.n);
     if (pol->env_removed.n) {
         fprintf(out, "; removed as secret-bearing:");
         for (size_t i = 0; i < pol->env_removed.n; i++)
@@ -160,7 +175,8 @@ int cdn_plan_print_json(const cdn_plan_t *p, FILE *out, cdn_error_t *err)
     json_object_set_new(root, "cwd", json_string(p->cwd));
     json_object_set_new(root, "command", strv_json(&p->argv));
     json_object_set_new(root, "shell", json_boolean(p->use_shell));
-    json_object_set_new(root, "network", json_string("none"));
+    json_object_set_new(root, "network",
+                        json_string(p->net == CDN_NET_BROKER ? "broker" : "none"));
     json_object_set_new(root, "layers", layers);
     json_object_set_new(root, "mounts", mounts);
     json_object_set_new(root, "hidden", hidden);
@@ -173,7 +189,7 @@ int cdn_plan_print_json(const cdn_plan_t *p, FILE *out, cdn_error_t *err)
                                   tcp ? tcp : json_array()));
     json_object_set_new(root, "seccomp", sc);
     json_object_set_new(root, "env_removed", strv_json(&pol->env_removed));
-    json_object_set_new(root, "env", strv_json(&pol->env));
+    json_object_set_new(root, "env", strv_json(&p->env));
     json_object_set_new(root, "not_enforced", strv_json(&pol->not_enforced));
     if (json_dumpf(root, out, JSON_INDENT(2) | JSON_PRESERVE_ORDER) < 0) {
         json_decref(root);

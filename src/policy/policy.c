@@ -196,6 +196,7 @@ int cdn_policy_build(const cdn_settings_t *s, const cdn_invocation_t *inv, cdn_p
     cdn_policy_t *p = calloc(1, sizeof *p);
     if (!p)
         return cdn_error(err, ENOMEM, "out of memory");
+    p->settings = s;
     p->source = strdup(s->source ? s->source : "built-in default");
     p->workspace = strdup(inv->workspace);
     p->home = strdup(inv->home);

@@ -43,6 +43,7 @@ typedef struct cdn_rule_paths {
 } cdn_rule_paths_t;
 
 typedef struct cdn_policy {
+    const cdn_settings_t *settings; /* borrowed: the network rules the broker reads */
     char *source;               /* where the settings came from */
     char *workspace;
     char *cwd;                  /* where the command starts: the caller's cwd when it

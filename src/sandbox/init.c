@@ -8,10 +8,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
@@ -23,6 +25,7 @@
 #include <unistd.h>
 
 #include "landlock/landlock.h"
+#include "net/net.h"
 #include "sandbox/mounts.h"
 #include "sandbox/process.h"
 #include "sandbox/run.h"
@@ -147,7 +150,7 @@ static _Noreturn void exec_command(const cdn_plan_t *plan, int tty_fd, int rules
     char *shargv[] = {sh, dash_c, plan->argv.v[0], NULL};
     if (plan->use_shell)
         argv = shargv;
-    execvpe(file, argv, plan->policy->env.v);
+    execvpe(file, argv, plan->env.v);
     e = errno;
     what = file;
 fail:
@@ -159,6 +162,102 @@ fail_err:
     (void)!write(errpipe, &e, sizeof e);
     (void)!write(errpipe, err.msg, strlen(err.msg));
     _exit(127);
+}
+
+static int send_msg_fds(int ctl_fd, const cdn_msg_t *m, const int *fds, size_t n)
+{
+    struct iovec iov = {(void *)(uintptr_t)m, sizeof *m};
+    union {
+        struct cmsghdr h;
+        char buf[CMSG_SPACE(sizeof(int) * CDN_MSG_MAX_FDS)];
+    } u;
+    memset(&u, 0, sizeof u);
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
+    if (n) {
+        mh.msg_control = u.buf;
+        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
+        memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
+    }
+    return sendmsg(ctl_fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+}
+
+/* The sandbox's only way out: lo, a dead-end default route, nftables rules
+ * sending everything to the broker's sockets, /etc/resolv.conf naming the
+ * broker's resolver.  The listening sockets go to the host side, which
+ * serves them; this namespace keeps none of them. */
+static int setup_network(const cdn_plan_t *plan, int ctl_fd, cdn_error_t *err)
+{
+    cdn_net_config_t nc;
+    cdn_net_fds_t nf;
+    cdn_net_config_init(&nc, plan->policy->settings);
+    cdn_net_fds_init(&nf);
+    if (cdn_net_sandbox_setup(&nc, &nf, err) < 0)
+        return cdn_error_wrap(err, "setting up the sandbox's network");
+
+    /* resolv.conf: written in the private /tmp, bound read-only where the
+     * sandbox looks for it, then unlinked so only the read-only view stays. */
+    const char *conf = cdn_net_resolv_conf();
+    static const char tmpname[] = "/tmp/.cordon-resolv.conf";
+    int fd = open(tmpname, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (fd < 0 || write(fd, conf, strlen(conf)) != (ssize_t)strlen(conf)) {
+        cdn_net_fds_close(&nf);
+        return cdn_error(err, errno, "writing the sandbox's resolv.conf");
+    }
+    close(fd);
+    char target[4096];
+    if (!realpath("/etc/resolv.conf", target)) {
+        /* A link into /run (systemd-resolved), now an empty private tmpfs:
+         * make the file it points to. */
+        ssize_t l = readlink("/etc/resolv.conf", target, sizeof target - 1);
+        snprintf(target + (l > 0 ? l : 0), sizeof target - (size_t)(l > 0 ? l : 0), "%s",
+                 l > 0 ? "" : "/etc/resolv.conf");
+        if (target[0] != '/') {
+            char rel[4096];
+            snprintf(rel, sizeof rel, "/etc/%s", target);
+            snprintf(target, sizeof target, "%s", rel);
+        }
+        char dir[4096];
+        snprintf(dir, sizeof dir, "%s", target);
+        for (char *c = dir + 1; (c = strchr(c, '/')); c++) {
+            *c = '\0';
+            mkdir(dir, 0755);
+            *c = '/';
+        }
+        int t = open(target, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+        if (t >= 0)
+            close(t);
+    }
+    if (mount(tmpname, target, NULL, MS_BIND, NULL) < 0 ||
+        mount(NULL, target, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV,
+              NULL) < 0) {
+        unlink(tmpname);
+        cdn_net_fds_close(&nf);
+        return cdn_error(err, errno, "mounting the sandbox's resolv.conf on %s", target);
+    }
+    unlink(tmpname);
+
+    int *slots[] = {&nf.http4,        &nf.http6,        &nf.socks4,   &nf.socks6,
+                    &nf.transparent4, &nf.transparent6, &nf.dns_udp4, &nf.dns_tcp4};
+    int fds[CDN_MSG_MAX_FDS];
+    size_t n = 0;
+    cdn_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.type = CDN_MSG_NETFDS;
+    for (size_t i = 0; i < CDN_ARRAY_SIZE(slots); i++)
+        if (*slots[i] >= 0) {
+            m.u.netfds.present |= 1u << i;
+            fds[n++] = *slots[i];
+        }
+    int r = send_msg_fds(ctl_fd, &m, fds, n);
+    int e = errno;
+    cdn_net_fds_close(&nf);
+    if (r < 0)
+        return cdn_error(err, e, "handing the network sockets to the host side");
+    return 0;
 }
 
 /* Allocate the command's terminal inside, and hand its master to the host
@@ -221,7 +320,8 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tt
         cdn_error_wrap(&err, "building the sandbox's filesystem");
         fail(&err, 125);
     }
-    if (cdn_net_loopback_up(&err) < 0)
+    if (plan->net == CDN_NET_BROKER ? setup_network(plan, ctl_fd, &err) < 0
+                                    : cdn_net_loopback_up(&err) < 0)
         fail(&err, 125);
     if (tty && (tty_fd = open_pty(tty, ctl_fd, &err)) < 0)
         fail(&err, 125);

@@ -24,6 +24,7 @@
 
 #include "audit/audit.h"
 #include "kernel/kernel.h"
+#include "net/net.h"
 #include "util/cleanup.h"
 
 #define MAX_VIOLATIONS 1024
@@ -123,15 +124,93 @@ static void record_violation(cdn_run_result_t *res, const cdn_violation_rec_t *v
     nv[res->n_violations++] = *v;
 }
 
-static void handle_msg(const cdn_msg_t *m, int fd, pty_state_t *pt, cdn_run_result_t *res,
-                       cdn_error_t *setup_err, bool *have_setup_err, struct cdn_audit *audit)
+/* Everything the host side keeps while the sandbox runs. */
+typedef struct host_ctx {
+    const cdn_plan_t *plan;
+    pty_state_t *pt;
+    cdn_run_result_t *res;
+    cdn_error_t setup_err;
+    bool have_setup_err;
+    struct cdn_audit *audit;
+    cdn_net_config_t net;
+    cdn_broker_t *broker;
+    pid_t pid1;
+} host_ctx_t;
+
+/* Runs on the broker's thread; the audit facade is thread-safe. */
+static void on_broker_event(const cdn_broker_event_t *bev, void *arg)
 {
-    if (m->type == CDN_MSG_PTY && fd >= 0 && pt->master < 0) {
-        pt->master = fd;
+    host_ctx_t *h = arg;
+    if (!h->audit)
+        return;
+    cdn_net_info_t ni = {
+        .host = bev->host && *bev->host ? bev->host : NULL,
+        .address = bev->address && *bev->address ? bev->address : NULL,
+        .port = bev->port ? bev->port : (bev->proto == CDN_NET_DNS ? 53 : 0),
+        .protocol = bev->proto == CDN_NET_DNS ? "udp" : "tcp",
+        .rule = bev->rule && *bev->rule ? bev->rule : cdn_net_proto_name(bev->proto),
+        .bytes_in = bev->bytes_in,
+        .bytes_out = bev->bytes_out,
+        .duration_ns = (int64_t)bev->duration_us * 1000,
+    };
+    if (ni.port <= 0)
+        ni.port = 1; /* the schema wants a port: unknown before the request was read */
+    cdn_event_t *ev = NULL;
+    cdn_error_t err;
+    if (cdn_event_net(&ev, bev->allowed ? CDN_DECISION_ALLOW : CDN_DECISION_DENY, &ni, &err) < 0)
+        return;
+    char msg[600];
+    snprintf(msg, sizeof msg, "%s%s%s", cdn_net_proto_name(bev->proto),
+             bev->reason && *bev->reason ? ": " : "", bev->reason ? bev->reason : "");
+    if (bev->setting && *bev->setting) {
+        size_t l = strlen(msg);
+        snprintf(msg + l, sizeof msg - l, " (to allow: %s)", bev->setting);
+    }
+    (void)cdn_event_set_message(ev, msg, &err);
+    cdn_audit_emit(h->audit, ev);
+}
+
+static void start_broker(host_ctx_t *h, const cdn_msg_t *m, const int *fds, size_t nfds)
+{
+    cdn_net_fds_t nf;
+    cdn_net_fds_init(&nf);
+    int *slots[] = {&nf.http4,        &nf.http6,        &nf.socks4,   &nf.socks6,
+                    &nf.transparent4, &nf.transparent6, &nf.dns_udp4, &nf.dns_tcp4};
+    size_t k = 0;
+    for (size_t i = 0; i < CDN_ARRAY_SIZE(slots) && k < nfds; i++)
+        if (m->u.netfds.present & (1u << i))
+            *slots[i] = fds[k++];
+    cdn_net_config_init(&h->net, h->plan->policy->settings);
+    h->net.dns_upstream = h->plan->dns_upstream;
+    cdn_error_t err;
+    if (h->broker || cdn_broker_start(&h->net, &nf, on_broker_event, h, &h->broker, &err) < 0) {
+        /* Fail closed: without its broker the sandbox must not run at all. */
+        if (!h->broker) {
+            h->setup_err = err;
+            cdn_error_wrap(&h->setup_err, "starting the egress broker");
+            h->have_setup_err = true;
+        }
+        kill(h->pid1, SIGKILL);
+    }
+    cdn_net_fds_close(&nf); /* the broker keeps its own copies */
+}
+
+static void handle_msg(host_ctx_t *h, const cdn_msg_t *m, int *fds, size_t nfds)
+{
+    if (m->type == CDN_MSG_PTY && nfds == 1 && h->pt->master < 0) {
+        h->pt->master = fds[0];
         return;
     }
-    if (fd >= 0)
-        close(fd);
+    if (m->type == CDN_MSG_NETFDS) {
+        start_broker(h, m, fds, nfds);
+        return;
+    }
+    for (size_t i = 0; i < nfds; i++)
+        close(fds[i]);
+    cdn_run_result_t *res = h->res;
+    cdn_error_t *setup_err = &h->setup_err;
+    bool *have_setup_err = &h->have_setup_err;
+    struct cdn_audit *audit = h->audit;
     switch (m->type) {
     case CDN_MSG_ERROR:
         *setup_err = m->u.error;
@@ -148,15 +227,14 @@ static void handle_msg(const cdn_msg_t *m, int fd, pty_state_t *pt, cdn_run_resu
 }
 
 /* Returns false once the other end is closed (pid 1 is gone). */
-static bool drain_ctl(int ctl, pty_state_t *pt, cdn_run_result_t *res, cdn_error_t *setup_err,
-                      bool *have, struct cdn_audit *audit)
+static bool drain_ctl(int ctl, host_ctx_t *h)
 {
     for (;;) {
         cdn_msg_t m;
         struct iovec iov = {&m, sizeof m};
         union {
             struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(int))];
+            char buf[CMSG_SPACE(sizeof(int) * CDN_MSG_MAX_FDS)];
         } u;
         struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
                             .msg_controllen = sizeof u.buf};
@@ -165,14 +243,20 @@ static bool drain_ctl(int ctl, pty_state_t *pt, cdn_run_result_t *res, cdn_error
             return false;
         if (n < 0)
             return errno == EAGAIN || errno == EINTR;
-        int fd = -1;
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        if (c && c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS)
-            memcpy(&fd, CMSG_DATA(c), sizeof fd);
-        if ((size_t)n == sizeof m)
-            handle_msg(&m, fd, pt, res, setup_err, have, audit);
-        else if (fd >= 0)
-            close(fd);
+        int fds[CDN_MSG_MAX_FDS];
+        size_t nfds = 0;
+        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
+            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
+                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+                for (size_t i = 0; i < k && nfds < CDN_MSG_MAX_FDS; i++)
+                    memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
+            }
+        if ((size_t)n == sizeof m) {
+            handle_msg(h, &m, fds, nfds);
+        } else {
+            for (size_t i = 0; i < nfds; i++)
+                close(fds[i]);
+        }
     }
 }
 
@@ -245,8 +329,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
             cdn_audit_emit(opts->audit, ev);
     }
 
-    cdn_error_t setup_err;
-    bool have_setup_err = false;
+    host_ctx_t h = {.plan = plan, .pt = &pt, .res = res, .audit = opts->audit, .pid1 = pid};
     int status = -1;
     bool stdin_open = use_pty, master_open = true, ctl_open = true;
     for (;;) {
@@ -266,7 +349,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
             break;
         }
         if (pfd[1].revents & (POLLIN | POLLHUP)) {
-            ctl_open = drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err, opts->audit);
+            ctl_open = drain_ctl(ctl[0], &h);
             if (pfd[0].revents == 0)
                 continue; /* the fd set may have changed */
         }
@@ -306,13 +389,14 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
         close(pt.master);
     }
     pty_restore(&pt);
-    (void)drain_ctl(ctl[0], &pt, res, &setup_err, &have_setup_err, opts->audit);
+    (void)drain_ctl(ctl[0], &h);
     close(ctl[0]);
     if (sfd >= 0)
         close(sfd);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
-    if (have_setup_err) {
-        *err = setup_err;
+    cdn_broker_stop(h.broker); /* every process of the sandbox is gone */
+    if (h.have_setup_err) {
+        *err = h.setup_err;
         return -1;
     }
     if (status < 0)

@@ -36,7 +36,14 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
 void cdn_run_result_free(cdn_run_result_t *res);
 
 /* Messages from the sandbox's pid 1 to the host side. */
-enum { CDN_MSG_ERROR = 1, CDN_MSG_VIOLATION = 2, CDN_MSG_EXEC_FAILED = 3, CDN_MSG_PTY = 4 };
+enum {
+    CDN_MSG_ERROR = 1,
+    CDN_MSG_VIOLATION = 2,
+    CDN_MSG_EXEC_FAILED = 3,
+    CDN_MSG_PTY = 4,    /* one fd: the terminal's master side */
+    CDN_MSG_NETFDS = 5, /* the broker's listening sockets, in cdn_net_fds_t order */
+};
+#define CDN_MSG_MAX_FDS 8
 typedef struct cdn_msg {
     int type;
     union {
@@ -46,6 +53,9 @@ typedef struct cdn_msg {
             int errnum;
             char what[256];
         } exec;
+        struct {
+            unsigned present; /* bit i: slot i of cdn_net_fds_t travels */
+        } netfds;
     } u;
 } cdn_msg_t;
 

@@ -618,10 +618,16 @@ static void parse_network(vc_t *vc, jv_t net)
     json_object_foreach(net.j, k, unused)
     {
         (void)unused;
-        if (in_set(network_keys, k) && strcmp(k, "allowUnixSockets") != 0 &&
-            strcmp(k, "allowAllUnixSockets") != 0)
+        /* Enforced by the egress broker (src/net) or the sandbox; the rest
+         * is parsed and reported as not enforced yet. */
+        static const char *const enforced[] = {
+            "allowUnixSockets", "allowAllUnixSockets", "allowedDomains", "deniedDomains",
+            "deniedDomainReasons", "deniedResolvedAddresses", "strictAllowlist", "parentProxy",
+            NULL};
+        if (in_set(network_keys, k) && !in_set(enforced, k))
             not_enforced(vc, "network.", k);
     }
+    s->network.present = true;
 
     get_strv(vc, net, "allowedDomains", check_domain, CDN_DOMAIN_ALLOW,
              &s->network.allowed_domains);

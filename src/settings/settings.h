@@ -69,6 +69,7 @@ typedef struct cdn_settings {
     bool from_file;
 
     struct {
+        bool present; /* a "network" object was given: the egress broker runs */
         cdn_strv_t allowed_domains;
         cdn_strv_t denied_domains;
         cdn_kvlist_t denied_domain_reasons;

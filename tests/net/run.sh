@@ -11,10 +11,13 @@
 #
 # Neither namespace has a default route: no packet can leave them.  The
 # sandbox is a further netns made by net_driver inside the client netns.
-# usage: run.sh NET_DRIVER RAWGET
+# usage: run.sh NET_DRIVER RAWGET [CORDON]
+# With CORDON, the same inside script also runs under the real `cordon run`
+# (settings file, --dns-upstream, --audit-log), as users get it.
 set -u
 DRIVER=$(realpath "$1")
 RAWGET=$(realpath "$2")
+CORDON=${3:+$(realpath "$3")}
 HERE=$(cd "$(dirname "$0")" && pwd)
 
 if [ "$(id -u)" != 0 ]; then
@@ -30,7 +33,9 @@ if [ -n "$missing" ]; then
     exit 1
 fi
 
-W=$(mktemp -d /tmp/cdn-net-test.XXXXXX)
+# Not under /tmp: `cordon run` gives the sandbox a private /tmp.
+mkdir -p /var/lib/cordon-tests
+W=$(mktemp -d /var/lib/cordon-tests/net.XXXXXX)
 chmod 755 "$W"
 NI=cdnt-i$$
 NC=cdnt-c$$
@@ -190,14 +195,18 @@ while True:
     data += d
 print("responses=%d" % data.count(b"HTTP/1.1 200"))'
 python3 -c 'import socket;s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.sendto(b"leak",("198.51.100.2",7777))' 2>/dev/null
-expect "ICMP echo goes nowhere" "^(blocked|no reply)" python3 -c '
+# Under `cordon run` a raw socket cannot even be made (no CAP_NET_RAW).
+expect "ICMP echo goes nowhere" "^(blocked|no reply|no raw socket)" python3 -c '
 import socket, struct
 def csum(b):
     s = sum(struct.unpack("!%dH" % (len(b) // 2), b)); s = (s >> 16) + (s & 0xffff); s += s >> 16
     return ~s & 0xffff
 pkt = struct.pack("!BBHHH", 8, 0, 0, 1, 1) + b"cordon"
 pkt = pkt[:2] + struct.pack("!H", csum(pkt)) + pkt[4:]
-s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); s.settimeout(2)
+try:
+    s = socket.socket(socket.AF_INET, socket.SOCK_RAW, socket.IPPROTO_ICMP); s.settimeout(2)
+except PermissionError:
+    print("no raw socket"); raise SystemExit
 try:
     s.sendto(pkt, ("198.51.100.2", 0))
 except OSError as e:
@@ -275,6 +284,25 @@ client env W="$W" HOME="$W" \
     --allow allowed.test -- bash "$W/inside3.sh" | tee "$W/inside3.out"
 inside3_rc=${PIPESTATUS[0]}
 
+# --- the same, through the real `cordon run` ---
+cordon_rc=0
+if [ -n "$CORDON" ]; then
+    cat > "$W/settings.json" <<'JSON'
+{
+  "network": {
+    "allowedDomains": ["allowed.test", "*.allowed.test", "private.test", "metadata.test",
+                       "self.test", "[2001:db8:100::2]"],
+    "deniedDomains": ["evil.allowed.test"]
+  }
+}
+JSON
+    client env W="$W" HERE="$HERE" RAWGET="$RAWGET" HOME="$W" \
+        timeout -k 5 200 "$CORDON" run --quiet --settings "$W/settings.json" --workspace "$W" \
+        --dns-upstream 198.51.100.2 --audit-log "$W/cordon.jsonl" \
+        -- bash "$W/inside.sh" | tee "$W/cordon.out"
+    cordon_rc=${PIPESTATUS[0]}
+fi
+
 # --- what the broker reported, and what reached the test internet ---
 pass=0; fail=0
 check() { if grep -qE -- "$2" "$3"; then pass=$((pass+1)); echo "ok - $1"; else fail=$((fail+1)); echo "not ok - $1"; fi; }
@@ -300,8 +328,17 @@ check "deny event for the connection limit" "^deny http - .*connection limit rea
 check "deny event for the handshake timeout" "^deny socks5 - .*handshake timeout" "$EV2"
 check "the parent proxy got CONNECT by name" "^CONNECT allowed.test:443 " "$W/parent.log"
 check_not "denied names never reached the parent proxy" "denied.test" "$W/parent.log"
+if [ -n "$CORDON" ]; then
+    echo "# cordon run: audit events"
+    J="$W/cordon.jsonl"
+    check "cordon run: net.allow for allowed.test with bytes" '"kind":"net.allow".*"host":"allowed.test".*"bytes_out":[1-9]' "$J"
+    check "cordon run: net.deny for denied.test" '"kind":"net.deny".*"host":"denied.test"' "$J"
+    check "cordon run: net.deny for the metadata address" '"kind":"net.deny".*"host":"metadata.test"' "$J"
+    check "cordon run: net.deny for deniedDomains" '"kind":"net.deny".*"host":"evil.allowed.test"' "$J"
+fi
 echo "$pass passed, $fail failed (events)"
-if [ "$inside_rc" != 0 ] || [ "$inside2_rc" != 0 ] || [ "$inside3_rc" != 0 ] || [ "$fail" != 0 ]; then
+if [ "$inside_rc" != 0 ] || [ "$inside2_rc" != 0 ] || [ "$inside3_rc" != 0 ] || [ "$cordon_rc" != 0 ] ||
+    [ "$fail" != 0 ]; then
     echo "FAIL: see above (KEEP=1 keeps $W)"
     exit 1
 fi
