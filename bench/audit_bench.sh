@@ -66,3 +66,57 @@ bench "run /bin/true (4 events)" --run /bin/true --events 4
 bench "1,000 denied connections (1004 ev.)" --run /bin/true --events 4 --connects 1000
 lines=$(wc -l < "$TMP/audit.jsonl")
 echo "JSON lines written in total: $lines"
+
+# The real thing, when this tree's cordon can run a sandbox here.
+CORDON=$BUILD/cordon
+if [ -x "$CORDON" ] && "$CORDON" run -- /bin/true >/dev/null 2>&1; then
+    python3 - "$CORDON" "$PORT" "$TMP" "$RUNS" <<'PY'
+import os, statistics, subprocess, sys, time
+cordon, port, tmp, runs = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+base = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
+full = dict(base, OTEL_EXPORTER_OTLP_ENDPOINT=f"http://127.0.0.1:{port}")
+def one(env, args):
+    t = time.perf_counter()
+    subprocess.run([cordon, "run", *args, "--", "/bin/true"], env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1000
+a, b = [], []
+for _ in range(runs):
+    a.append(one(base, []))
+    b.append(one(full, ["--audit-log", os.path.join(tmp, "real.jsonl")]))
+ma, mb = statistics.median(a), statistics.median(b)
+print(f"{'cordon run -- /bin/true (real)':34s} none {ma:8.2f} ms   full {mb:8.2f} ms   "
+      f"+{mb - ma:.2f} ms ({(mb - ma) / ma * 100:.0f}%)")
+
+# 1,000 connections the egress broker denies (CONNECT through the proxy
+# cordon gives the sandbox), each a net.deny event.
+settings = os.path.join(tmp, "net.json")
+with open(settings, "w") as f:
+    f.write('{"network":{"allowedDomains":["example.com"]}}')
+script = (
+    "import os,socket\n"
+    "h,p=os.environ['HTTP_PROXY'].rsplit('/',1)[1].split(':')\n"
+    "for i in range(1000):\n"
+    "  s=socket.create_connection((h,int(p)))\n"
+    "  s.sendall(b'CONNECT denied.test:443 HTTP/1.1\\r\\nHost: denied.test:443\\r\\n\\r\\n')\n"
+    "  s.recv(4096); s.close()\n")
+def deny(env, args):
+    t = time.perf_counter()
+    subprocess.run([cordon, "run", "--settings", settings, *args, "--", "python3", "-c", script],
+                   env=env, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return (time.perf_counter() - t) * 1000
+try:
+    deny(base, [])
+    a, b = [], []
+    for _ in range(max(3, runs // 3)):
+        a.append(deny(base, []))
+        b.append(deny(full, ["--audit-log", os.path.join(tmp, "real-deny.jsonl")]))
+    ma, mb = statistics.median(a), statistics.median(b)
+    print(f"{'cordon run: 1,000 denied (real)':34s} none {ma:8.2f} ms   full {mb:8.2f} ms   "
+          f"+{mb - ma:.2f} ms ({(mb - ma) / ma * 100:.0f}%)")
+except subprocess.CalledProcessError as e:
+    print(f"cordon run: 1,000 denied (real): could not run ({e}); skipped")
+PY
+else
+    echo "cordon run -- /bin/true (real): $CORDON cannot run a sandbox here; skipped"
+fi

@@ -155,6 +155,16 @@ int cdn_audit_open(const cdn_audit_config_t *cfg, cdn_audit_t **out, cdn_error_t
         if (enabled)
             ocfg = &envcfg;
     }
+    /* The digest is for the records; the terminal summary alone does not
+     * need it (and then libcrypto is never loaded).  Before the exporter
+     * starts: its thread loads libcurl, which needs libcrypto too, and two
+     * dlopen() at once only wait for each other. */
+    if (cfg->policy_json && (a->jsonl || ocfg) &&
+        cdn_audit_digest(cfg->policy_json, strlen(cfg->policy_json), a->policy_digest, err) < 0) {
+        cdn_otlp_config_free(&envcfg);
+        audit_free(a);
+        return -1;
+    }
     if (ocfg) {
         cdn_otlp_config_t c = *ocfg;
         if (cfg->flush_timeout_ms)
@@ -167,10 +177,6 @@ int cdn_audit_open(const cdn_audit_config_t *cfg, cdn_audit_t **out, cdn_error_t
                           err);
     }
     cdn_otlp_config_free(&envcfg);
-    /* The digest is for the records; the terminal summary alone does not
-     * need it (and then libcrypto is never loaded). */
-    if (rc == 0 && cfg->policy_json && (a->jsonl || a->otlp))
-        rc = cdn_audit_digest(cfg->policy_json, strlen(cfg->policy_json), a->policy_digest, err);
     if (rc < 0) {
         cdn_otlp_stop(a->otlp, NULL);
         audit_free(a);
@@ -271,6 +277,17 @@ void cdn_audit_emit(cdn_audit_t *a, cdn_event_t *ev)
         cdn_otlp_enqueue(a->otlp, ev); /* takes ev; a full queue is counted there */
     else
         cdn_event_free(ev);
+}
+
+int cdn_audit_emit_json(cdn_audit_t *a, const char *line, size_t len, cdn_error_t *err)
+{
+    cdn_event_t *ev;
+    while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+        len--;
+    if (cdn_event_from_json(line, len, &ev, err) < 0)
+        return cdn_error_wrap(err, "event from the sandbox");
+    cdn_audit_emit(a, ev);
+    return 0;
 }
 
 long cdn_audit_close(cdn_audit_t *a, FILE *report)

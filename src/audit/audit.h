@@ -49,6 +49,12 @@ int cdn_audit_open(const cdn_audit_config_t *cfg, cdn_audit_t **out, cdn_error_t
  * OTLP sink a queue push; nothing here waits on the network. */
 void cdn_audit_emit(cdn_audit_t *a, cdn_event_t *ev);
 
+/* An event serialised by a helper inside the sandbox (the seccomp
+ * supervisor writes cdn_event_to_line() to its control channel): rebuilt
+ * with cdn_event_from_json() (strict; fs.violation, net.*, policy.warning,
+ * error only) and emitted with this session's context. */
+int cdn_audit_emit_json(cdn_audit_t *a, const char *line, size_t len, cdn_error_t *err);
+
 /* The session id (32 hex), for the caller's own messages. */
 const char *cdn_audit_session_id(const cdn_audit_t *a);
 

@@ -1,6 +1,8 @@
-/* The OTLP/HTTP exporter thread.  libcurl does the HTTP (keep-alive, TLS,
- * proxies and timeouts are its job, not ours); one easy handle is reused
- * for every request so a session opens one connection. */
+/* The OTLP/HTTP exporter thread.  A loopback http:// collector is spoken to
+ * by audit/http.c; anything else goes through libcurl (keep-alive, TLS,
+ * proxies and timeouts are its job, not ours), loaded on first use, with
+ * one easy handle reused for every request so a session opens one
+ * connection. */
 #include "audit/otlp.h"
 
 #include <ctype.h>
@@ -10,8 +12,10 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "audit/dyn.h"
+#include "audit/http.h"
 #include "util/thread.h"
 #include "util/cleanup.h"
 
@@ -202,6 +206,8 @@ int cdn_otlp_config_from_env(cdn_otlp_config_t *cfg, bool *enabled,
         return -1;
     cfg->queue_max = (size_t)qmax;
     cfg->batch_max = (size_t)bmax;
+    const char *fc = get("CORDON_OTLP_FORCE_CURL");
+    cfg->force_curl = fc && strcmp(fc, "1") == 0;
     const char *proto = get("OTEL_EXPORTER_OTLP_PROTOCOL");
     if (proto && *proto && strcmp(proto, "http/json") != 0 &&
         asprintf(&cfg->warning,
@@ -239,9 +245,16 @@ struct cdn_otlp {
     /* Owned by the thread after start. */
     char *logs_url, *traces_url;
     cdn_strv_t header_lines;
+    /* [0] logs, [1] traces: loopback http:// goes through audit/http.c,
+     * the rest through libcurl (loaded only then). */
+    bool builtin[2];
+    cdn_http_target_t target[2];
+    int fd[2];
+    char curl_error[160];
     const cdn_curl_api_t *api;
     struct curl_slist *headers;
     json_t *resource;
+    char *resource_text;
     cdn_spans_t *spans;
     CURL *curl;
     size_t batch_max;
@@ -359,14 +372,60 @@ static bool backoff_sleep(cdn_otlp_t *x, int64_t ns)
 
 /* POSTs body to url with retries.  Returns how many items the server
  * accepted (n, minus any partialSuccess rejection), 0 if it all failed. */
-static uint64_t post(cdn_otlp_t *x, const char *url, const char *body, uint64_t n,
+static bool http_abort(void *ud)
+{
+    return on_progress(ud, 0, 0, 0, 0) != 0;
+}
+
+/* One request by whichever transport the URL uses: status 0 = no answer
+ * (why in err), else the HTTP status; *data is the body (to free). */
+static long attempt(cdn_otlp_t *x, int sig, const char *url, const char *body, int64_t timeout_ms,
+                    char **data, int *retry_after, char *err, size_t errlen)
+{
+    *data = NULL;
+    *retry_after = -1;
+    if (x->builtin[sig]) {
+        cdn_http_resp_t r;
+        cdn_http_post(&x->fd[sig], &x->target[sig], &x->header_lines, body, strlen(body),
+                      mono_ns() + timeout_ms * 1000000, http_abort, x, &r);
+        *data = r.body;
+        *retry_after = r.retry_after;
+        if (!r.status)
+            snprintf(err, errlen, "%s", r.error);
+        return r.status;
+    }
+    if (!x->curl) {
+        snprintf(err, errlen, "%s", x->curl_error);
+        return 0;
+    }
+    response_t resp = {.retry_after = -1};
+    x->api->easy_setopt(x->curl, CURLOPT_URL, url);
+    x->api->easy_setopt(x->curl, CURLOPT_POSTFIELDS, body);
+    x->api->easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+    x->api->easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    x->api->easy_setopt(x->curl, CURLOPT_CONNECTTIMEOUT_MS,
+                        (long)(timeout_ms < 5000 ? timeout_ms : 5000));
+    x->api->easy_setopt(x->curl, CURLOPT_WRITEDATA, &resp);
+    x->api->easy_setopt(x->curl, CURLOPT_HEADERDATA, &resp);
+    CURLcode cc = x->api->easy_perform(x->curl);
+    long status = 0;
+    if (cc == CURLE_OK)
+        x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+    else
+        snprintf(err, errlen, "%s", x->api->easy_strerror(cc));
+    *data = resp.data;
+    *retry_after = resp.retry_after;
+    return status;
+}
+
+static uint64_t post(cdn_otlp_t *x, int sig, const char *url, const char *body, uint64_t n,
                      const char *rejected_key)
 {
     int64_t backoff_ms = x->backoff_initial_ms;
     /* Outside close, give one batch at most this long before dropping it:
      * a dead collector must not grow the retry chain without end. */
     int64_t give_up = mono_ns() + (int64_t)30 * 1000000000;
-    for (int attempt = 0;; attempt++) {
+    for (int attempt_no = 0;; attempt_no++) {
         int64_t left = time_left(x);
         if (left <= 0) {
             note_error(x, "%s: flush timeout reached", url);
@@ -375,27 +434,18 @@ static uint64_t post(cdn_otlp_t *x, const char *url, const char *body, uint64_t 
         int64_t timeout_ms = x->request_timeout_ms;
         if (left != INT64_MAX && left / 1000000 < timeout_ms)
             timeout_ms = left / 1000000 > 0 ? left / 1000000 : 1;
-        response_t resp = {.retry_after = -1};
-        x->api->easy_setopt(x->curl, CURLOPT_URL, url);
-        x->api->easy_setopt(x->curl, CURLOPT_POSTFIELDS, body);
-        x->api->easy_setopt(x->curl, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
-        x->api->easy_setopt(x->curl, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
-        x->api->easy_setopt(x->curl, CURLOPT_CONNECTTIMEOUT_MS, (long)(timeout_ms < 5000 ? timeout_ms : 5000));
-        x->api->easy_setopt(x->curl, CURLOPT_WRITEDATA, &resp);
-        x->api->easy_setopt(x->curl, CURLOPT_HEADERDATA, &resp);
-        CURLcode cc = x->api->easy_perform(x->curl);
-        long status = 0;
-        if (cc == CURLE_OK)
-            x->api->easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+        char *data, why[160] = "";
+        int retry_after;
+        long status = attempt(x, sig, url, body, timeout_ms, &data, &retry_after, why, sizeof why);
         pthread_mutex_lock(&x->lock);
         x->stats.requests++;
-        if (attempt > 0)
+        if (attempt_no > 0)
             x->stats.retries++;
         pthread_mutex_unlock(&x->lock);
 
-        if (cc == CURLE_OK && status >= 200 && status < 300) {
+        if (status >= 200 && status < 300) {
             uint64_t rejected = 0;
-            json_t *j = resp.data ? json_loads(resp.data, 0, NULL) : NULL;
+            json_t *j = data ? json_loads(data, 0, NULL) : NULL;
             json_t *ps = j ? json_object_get(j, "partialSuccess") : NULL;
             json_t *rj = ps ? json_object_get(ps, rejected_key) : NULL;
             if (json_is_integer(rj) && json_integer_value(rj) > 0)
@@ -408,27 +458,27 @@ static uint64_t post(cdn_otlp_t *x, const char *url, const char *body, uint64_t 
                            json_is_string(m) ? json_string_value(m) : "(no message)");
             }
             json_decref(j);
-            free(resp.data);
+            free(data);
             return rejected > n ? 0 : n - rejected;
         }
-        bool retryable = cc != CURLE_OK || status == 429 || status == 502 || status == 503 ||
+        free(data);
+        bool retryable = status == 0 || status == 429 || status == 502 || status == 503 ||
                          status == 504;
-        if (cc != CURLE_OK)
-            note_error(x, "%s: %s", url, x->api->easy_strerror(cc));
+        if (status == 0)
+            note_error(x, "%s: %s", url, why);
         else
             note_error(x, "%s: HTTP %ld", url, status);
-        free(resp.data);
         if (!retryable || mono_ns() > give_up)
             return 0;
-        int64_t wait_ms = backoff_ms;
-        if (resp.retry_after >= 0)
-            wait_ms = (int64_t)resp.retry_after * 1000;
+        int64_t wait_ms;
+        if (retry_after >= 0)
+            wait_ms = (int64_t)retry_after * 1000;
         else
             wait_ms = backoff_ms / 2 + rand() % (backoff_ms / 2 + 1); /* jitter */
         backoff_ms = backoff_ms * 2 > x->backoff_max_ms ? x->backoff_max_ms : backoff_ms * 2;
         if (!backoff_sleep(x, wait_ms * 1000000)) {
             note_error(x, "%s: flush timeout reached while retrying (last: %s)", url,
-                       cc != CURLE_OK ? x->api->easy_strerror(cc) : "HTTP error");
+                       status == 0 ? why : "HTTP error");
             return 0;
         }
     }
@@ -470,7 +520,9 @@ static bool pending_add(pending_t *p, const char *rec)
 static char *request_body(cdn_otlp_t *x, const char *outer, const char *scoped,
                           const char *items_key, const char *items)
 {
-    _cleanup_free_ char *res = json_dumps(x->resource, JSON_COMPACT);
+    /* The resource's text was made once at start: jansson marks objects
+     * while dumping them, so two threads must not dump the same one. */
+    const char *res = x->resource_text;
     char *body = NULL;
     if (!res ||
         asprintf(&body,
@@ -490,7 +542,7 @@ static void send_logs(cdn_otlp_t *x, pending_t *p)
         _cleanup_free_ char *body = request_body(x, "resourceLogs", "scopeLogs", "logRecords",
                                                  p->s);
         if (body)
-            ok = post(x, x->logs_url, body, p->count, "rejectedLogRecords");
+            ok = post(x, 0, x->logs_url, body, p->count, "rejectedLogRecords");
         pthread_mutex_lock(&x->lock);
         x->stats.logs_sent += ok;
         x->stats.logs_dropped += p->count - ok;
@@ -514,13 +566,43 @@ static void send_spans(cdn_otlp_t *x, json_t *spans)
         _cleanup_free_ char *body = request_body(x, "resourceSpans", "scopeSpans", "spans",
                                                  items + 1);
         if (body)
-            ok = post(x, x->traces_url, body, n, "rejectedSpans");
+            ok = post(x, 1, x->traces_url, body, n, "rejectedSpans");
     }
     pthread_mutex_lock(&x->lock);
     x->stats.spans_sent += ok;
     x->stats.spans_dropped += n - ok;
     pthread_mutex_unlock(&x->lock);
     json_array_clear(spans);
+}
+
+typedef struct {
+    cdn_otlp_t *x;
+    json_t *spans;
+} spans_job_t;
+
+static void *spans_thread(void *arg)
+{
+    spans_job_t *j = arg;
+    send_spans(j->x, j->spans);
+    return NULL;
+}
+
+/* The flush at exit: logs and spans at the same time, each on its own
+ * connection, so a short command waits for one round trip, not two.  Only
+ * when neither goes through libcurl (one easy handle cannot serve two
+ * threads). */
+static void send_both(cdn_otlp_t *x, pending_t *p, json_t *spans)
+{
+    bool parallel = x->builtin[0] && x->builtin[1] && p->count && json_array_size(spans);
+    pthread_t t;
+    spans_job_t job = {x, spans};
+    if (parallel && cdn_thread_create(&t, spans_thread, &job) == 0) {
+        send_logs(x, p);
+        pthread_join(t, NULL);
+        return;
+    }
+    send_logs(x, p);
+    send_spans(x, spans);
 }
 
 static void convert(cdn_otlp_t *x, cdn_event_t *ev, pending_t *p, json_t *spans)
@@ -553,9 +635,12 @@ static void convert(cdn_otlp_t *x, cdn_event_t *ev, pending_t *p, json_t *spans)
  * of delaying it, and sessions that do not export never load it. */
 static bool curl_setup(cdn_otlp_t *x)
 {
+    if ((x->builtin[0] || !x->logs_url) && (x->builtin[1] || !x->traces_url))
+        return true; /* libcurl not needed: not loaded */
     const char *why = NULL;
     x->api = cdn_curl_api(&why);
     if (!x->api) {
+        snprintf(x->curl_error, sizeof x->curl_error, "%s", why);
         note_error(x, "%s", why);
         return false;
     }
@@ -573,7 +658,8 @@ static bool curl_setup(cdn_otlp_t *x)
     x->headers = h;
     x->curl = h ? c->easy_init() : NULL;
     if (!x->curl) {
-        note_error(x, "libcurl could not be initialised");
+        snprintf(x->curl_error, sizeof x->curl_error, "libcurl could not be initialised");
+        note_error(x, "%s", x->curl_error);
         return false;
     }
     c->easy_setopt(x->curl, CURLOPT_HTTPHEADER, x->headers);
@@ -595,7 +681,7 @@ static void *worker(void *arg)
     curl_setup(x);
     json_t *spans = json_array();
     cdn_event_t **taken = calloc(x->cap, sizeof *taken);
-    bool oom = !spans || !taken || !x->curl;
+    bool oom = !spans || !taken;
     const int64_t delay = (int64_t)x->schedule_delay_ms * 1000000;
     for (;;) {
         pthread_mutex_lock(&x->lock);
@@ -636,8 +722,12 @@ static void *worker(void *arg)
         if (closing)
             cdn_spans_finish_all(x->spans, cdn_audit_now_ns(), spans);
         if (closing || ((p.count || json_array_size(spans)) && mono_ns() - p.oldest_ns >= delay)) {
-            send_logs(x, &p);
-            send_spans(x, spans);
+            if (closing)
+                send_both(x, &p, spans);
+            else {
+                send_logs(x, &p);
+                send_spans(x, spans);
+            }
         }
         if (closing)
             break;
@@ -677,9 +767,15 @@ int cdn_otlp_start(const cdn_otlp_config_t *cfg, cdn_otlp_t **out, cdn_error_t *
     x->logs_url = cfg->logs_url ? strdup(cfg->logs_url) : NULL;
     x->traces_url = cfg->traces_url ? strdup(cfg->traces_url) : NULL;
     x->resource = cdn_otlp_resource(cfg);
+    x->resource_text = x->resource ? json_dumps(x->resource, JSON_COMPACT) : NULL;
     x->spans = cdn_spans_new();
-    bool ok = x->queue && x->resource && x->spans &&
+    bool ok = x->queue && x->resource_text && x->spans &&
               (!cfg->logs_url || x->logs_url) && (!cfg->traces_url || x->traces_url);
+    x->fd[0] = x->fd[1] = -1;
+    x->builtin[0] = x->logs_url && !cfg->force_curl &&
+                    cdn_http_loopback_url(x->logs_url, &x->target[0]);
+    x->builtin[1] = x->traces_url && !cfg->force_curl &&
+                    cdn_http_loopback_url(x->traces_url, &x->target[1]);
     cdn_error_t herr;
     for (size_t i = 0; ok && i < cfg->headers.n; i++)
         ok = cdn_strv_add(&x->header_lines, cfg->headers.v[i], &herr) == 0;
@@ -752,7 +848,11 @@ void cdn_otlp_stop(cdn_otlp_t *x, cdn_otlp_stats_t *stats)
         x->api->slist_free_all(x->headers);
     }
     cdn_strv_free(&x->header_lines);
+    for (int i = 0; i < 2; i++)
+        if (x->fd[i] >= 0)
+            close(x->fd[i]);
     json_decref(x->resource);
+    free(x->resource_text);
     free(x->logs_url);
     free(x->traces_url);
     free(x->queue);

@@ -36,6 +36,7 @@ typedef struct cdn_otlp_config {
     int backoff_initial_ms;/* 0 = 200 */
     int backoff_max_ms;    /* 0 = 5000 */
     char *warning;         /* set by cdn_otlp_config_from_env() for ignored settings */
+    bool force_curl;       /* libcurl even for loopback http:// (CORDON_OTLP_FORCE_CURL=1) */
 } cdn_otlp_config_t;
 
 /* Fills cfg from the standard OTEL_* variables.  *enabled is false when no

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit/http.h"
 #include "audit/jsonw.h"
 #include "audit/landlock_audit.h"
 #include "audit/otlp.h"
@@ -50,6 +51,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             abort(); /* header injection */
     cdn_strv_free(&kv);
     cdn_otlp_parse_retry_after(s);
+    cdn_http_resp_t hr = {0};
+    if (cdn_http_parse_head((const char *)data, size, &hr) == 1 &&
+        (hr.head_len > size || hr.status < 200 || hr.status > 999))
+        abort();
+    cdn_http_target_t ht;
+    if (cdn_http_loopback_url(s, &ht) && (ht.path[0] != '/' || strpbrk(ht.path, "\r\n ")))
+        abort(); /* request-line injection */
     /* The direct JSON writer must always produce JSON that means what
      * jansson's (cdn_json_bytes) means. */
     cdn_jsonw_t w = {0};

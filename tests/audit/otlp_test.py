@@ -24,9 +24,12 @@ def check(cond, what):
 
 
 class Receiver:
+    count = 0
+
     def __init__(self, tmp, mode, *extra):
-        self.record = os.path.join(tmp, f"record-{mode}.jsonl")
-        port_file = os.path.join(tmp, f"port-{mode}")
+        Receiver.count += 1
+        self.record = os.path.join(tmp, f"record-{mode}-{Receiver.count}.jsonl")
+        port_file = os.path.join(tmp, f"port-{mode}-{Receiver.count}")
         self.proc = subprocess.Popen([sys.executable, RECEIVER, "--mode", mode, "--port-file",
                                       port_file, "--record", self.record, *extra])
         for _ in range(200):
@@ -102,17 +105,20 @@ def spans_of(reqs, status=200):
     return out
 
 
-def test_normal(tmp):
-    print("normal: 1000 events, every one exactly once, schema-valid, secrets redacted")
+def test_normal(tmp, transport="built-in"):
+    print(f"normal ({transport} HTTP): 1000 events, every one exactly once, schema-valid, "
+          "secrets redacted")
     rx = Receiver(tmp, "normal")
-    jsonl = os.path.join(tmp, "normal.jsonl")
+    jsonl = os.path.join(tmp, f"normal-{transport}.jsonl")
+    extra = {"CORDON_OTLP_FORCE_CURL": "1"} if transport == "curl" else {}
     try:
-        out, err, wall = run_driver(rx.port, "--events", "1000", "--jsonl", jsonl)
+        out, err, wall = run_driver(rx.port, "--events", "1000", "--jsonl", jsonl,
+                                    env_extra=extra)
     finally:
         rx.stop()
     reqs = rx.requests()
     no_schema_errors(reqs)
-    check(out["lost"] == 0, f"lost {out['lost']} events")
+    check(out["lost"] == 0, f"lost {out['lost']} events: {err.strip().splitlines()[:1]}")
     check("could not be delivered" not in err, "drop message without drops")
     logs = logs_of(reqs)
     seqs = sorted(int(l["body"]["stringValue"].split("=")[1]) for l in logs)
@@ -171,6 +177,10 @@ def test_normal(tmp):
     check("<sandbox_violations>" in err and ".bashrc" in err and "/ignored/" not in err,
           "violations block with ignoreViolations applied")
     print(f"  wall {wall * 1000:.0f} ms, close {out['close_ms']} ms, emit max {out['emit_max_us']} us")
+
+
+def test_normal_curl(tmp):
+    test_normal(tmp, "curl")
 
 
 def test_down(tmp):
@@ -234,11 +244,14 @@ def test_500(tmp):
     check(wall < 3.0, f"wall {wall:.2f}s")
 
 
-def test_429(tmp):
-    print("429 + Retry-After: 1: retried after the pause, then everything delivered once")
+def test_429(tmp, transport="built-in"):
+    print(f"429 + Retry-After: 1 ({transport} HTTP): retried after the pause, then everything "
+          "delivered once")
+    extra = {"CORDON_OTLP_FORCE_CURL": "1"} if transport == "curl" else {}
     rx = Receiver(tmp, "429", "--retry-after", "1", "--fail", "1")
     try:
-        out, err, wall = run_driver(rx.port, "--events", "100", "--flush-ms", "4000")
+        out, err, wall = run_driver(rx.port, "--events", "100", "--flush-ms", "4000",
+                                    env_extra=extra)
     finally:
         rx.stop()
     reqs = rx.requests()
@@ -254,9 +267,28 @@ def test_429(tmp):
     check(out["lost"] == 0 and "could not be delivered" not in err, f"lost {out['lost']}")
 
 
+def test_429_curl(tmp):
+    test_429(tmp, "curl")
+
+
+def test_slow_curl(tmp):
+    print("slow (curl HTTP), request in flight at close: bounded")
+    rx = Receiver(tmp, "slow", "--delay", "10")
+    try:
+        out, err, wall = run_driver(rx.port, "--events", "50", "--flush-ms", "1000",
+                                    "--linger-ms", "500",
+                                    env_extra={"OTEL_BLRP_SCHEDULE_DELAY": "100",
+                                               "CORDON_OTLP_FORCE_CURL": "1"})
+    finally:
+        rx.stop()
+    check(out["lost"] > 0 and "could not be delivered" in err, "drops not reported")
+    check(out["close_ms"] < 2300, f"close took {out['close_ms']} ms")
+
+
 def main():
     with tempfile.TemporaryDirectory() as tmp:
-        for t in (test_normal, test_down, test_slow, test_slow_in_flight, test_500, test_429):
+        for t in (test_normal, test_normal_curl, test_down, test_slow, test_slow_in_flight,
+                  test_slow_curl, test_500, test_429, test_429_curl):
             t(tmp)
     if FAILS:
         print(f"{len(FAILS)} checks failed")

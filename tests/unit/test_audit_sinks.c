@@ -19,6 +19,7 @@
 #include <cmocka.h>
 
 #include "audit/audit.h"
+#include "audit/http.h"
 
 #define PER_WRITER 1000
 
@@ -135,6 +136,15 @@ static void test_facade_spans(void **state)
     cdn_audit_emit(a, ev);
     assert_int_equal(cdn_event_error(&ev, 0, "after", &err), 0);
     cdn_audit_emit(a, ev);
+    /* As the supervisor would send it from inside the sandbox. */
+    cdn_fs_info_t fi = {.path = "/ws/.bashrc", .operation = "write", .pid = 3};
+    assert_int_equal(cdn_event_fs_violation(&ev, &fi, &err), 0);
+    size_t len;
+    char *line = cdn_event_to_line(ev, &len);
+    cdn_event_free(ev);
+    assert_int_equal(cdn_audit_emit_json(a, line, len, &err), 0);
+    free(line);
+    assert_true(cdn_audit_emit_json(a, "{\"kind\":\"session.end\"}", 23, &err) < 0);
     cdn_audit_emit(NULL, NULL);
     assert_int_equal(cdn_event_error(&ev, 0, "no session", &err), 0);
     cdn_audit_emit(NULL, ev); /* consumed: ASan would see a leak otherwise */
@@ -143,10 +153,11 @@ static void test_facade_spans(void **state)
     assert_int_equal(cdn_audit_close(a, rf), 0);
     fclose(rf);
     assert_non_null(strstr(report, "<sandbox_violations>\nconnect h:1 denied"));
+    assert_non_null(strstr(report, "write /ws/.bashrc denied"));
 
     FILE *f = fopen(path, "r");
-    json_t *j[5];
-    for (int i = 0; i < 5; i++) {
+    json_t *j[6];
+    for (int i = 0; i < 6; i++) {
         j[i] = json_loadf(f, JSON_DISABLE_EOF_CHECK, NULL);
         assert_non_null(j[i]);
     }
@@ -162,7 +173,9 @@ static void test_facade_spans(void **state)
     assert_string_equal(S(2, "span_id"), cmd);
     assert_string_equal(S(3, "span_id"), cmd);
     assert_string_equal(S(4, "span_id"), root); /* after the command: the session again */
-    for (int i = 0; i < 5; i++) {
+    assert_string_equal(S(5, "kind"), "fs.violation");
+    assert_string_equal(S(5, "span_id"), root);
+    for (int i = 0; i < 6; i++) {
         assert_string_equal(S(i, "session_id"), S(0, "session_id"));
         assert_string_equal(S(i, "agent_id"), "env-agent");
         assert_string_equal(S(i, "workspace"), "/ws");
@@ -171,7 +184,7 @@ static void test_facade_spans(void **state)
                             "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
         assert_int_equal(json_integer_value(json_object_get(j[i], "uid")), (json_int_t)getuid());
     }
-    for (int i = 0; i < 5; i++)
+    for (int i = 0; i < 6; i++)
         json_decref(j[i]);
 }
 
@@ -310,6 +323,53 @@ static void test_otlp_queue_bounds(void **state)
     assert_non_null(strstr(st.last_error, "127.0.0.1"));
 }
 
+static void test_http_parsers(void **state)
+{
+    (void)state;
+    cdn_http_target_t t;
+    assert_true(cdn_http_loopback_url("http://127.0.0.1:4318/v1/logs", &t));
+    assert_string_equal(t.hostport, "127.0.0.1:4318");
+    assert_string_equal(t.path, "/v1/logs");
+    assert_true(cdn_http_loopback_url("http://localhost:4318/v1/traces", &t));
+    assert_true(cdn_http_loopback_url("http://[::1]:4318/x", &t));
+    assert_true(cdn_http_loopback_url("http://127.1.2.3", &t));
+    assert_string_equal(t.path, "/");
+    static const char *const not_builtin[] = {
+        "https://127.0.0.1/v1/logs", "http://10.0.0.1:4318/v1/logs", "http://collector:4318/",
+        "http://127.0.0.1:0/", "http://127.0.0.1:99999/", "http://127.0.0.1:43a/",
+        "http://[::2]/", "http://127.0.0.1/a b", "http://user@127.0.0.1/",
+    };
+    for (size_t i = 0; i < sizeof not_builtin / sizeof *not_builtin; i++)
+        if (cdn_http_loopback_url(not_builtin[i], &t))
+            fail_msg("%s taken by the built-in client", not_builtin[i]);
+
+    cdn_http_resp_t r = {0};
+    const char *ok = "HTTP/1.1 429 Too Many\r\nRetry-After: 7\r\nContent-Length: 2\r\n\r\n{}";
+    assert_int_equal(cdn_http_parse_head(ok, strlen(ok), &r), 1);
+    assert_int_equal(r.status, 429);
+    assert_int_equal(r.retry_after, 7);
+    assert_int_equal(r.content_length, 2);
+    assert_true(r.keep_alive);
+    assert_int_equal(r.head_len, strlen(ok) - 2);
+    const char *partial = "HTTP/1.1 200 OK\r\nContent-Le";
+    assert_int_equal(cdn_http_parse_head(partial, strlen(partial), &r), 0);
+    const char *chunked = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+    assert_int_equal(cdn_http_parse_head(chunked, strlen(chunked), &r), 1);
+    assert_false(r.keep_alive);
+    const char *closing = "HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n";
+    assert_int_equal(cdn_http_parse_head(closing, strlen(closing), &r), 1);
+    assert_false(r.keep_alive);
+    static const char *const bad[] = {
+        "HTTP/2 200 OK\r\n\r\n", "HTTP/1.1 20 OK\r\n\r\n", "HTTP/1.1 100 Continue\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: -1\r\n\r\n",
+        "HTTP/1.1 200 OK\r\nContent-Length: 1x\r\n\r\n", "HTTP/1.1 200 OK\r\nno colon\r\n\r\n",
+        "HTTP/1.1 200 OK\nBare: lf\r\n\r\n",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
+        if (cdn_http_parse_head(bad[i], strlen(bad[i]), &r) != -1)
+            fail_msg("accepted %s", bad[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -317,6 +377,7 @@ int main(void)
         cmocka_unit_test(test_facade_spans),
         cmocka_unit_test(test_otlp_env),
         cmocka_unit_test(test_otlp_queue_bounds),
+        cmocka_unit_test(test_http_parsers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
