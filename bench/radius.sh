@@ -2,7 +2,7 @@
 # Blast radius of cordon's default policy beside other sandboxes, measured
 # with the same battery (`cordon radius`).  Prints a markdown table.
 #   bench/radius.sh [CORDON]       (default: build/cordon)
-#   RADIUS_SRT=0 skips srt; RADIUS_KEEP=DIR keeps the JSON reports in DIR.
+#   RADIUS_SRT=0 skips srt, RADIUS_CODEX=0 the Codex CLI; RADIUS_KEEP=DIR keeps the JSON reports in DIR.
 # srt is installed with npm into a temporary folder (never into the tree);
 # bubblewrap and firejail are used when installed (apt-get install
 # bubblewrap firejail; srt also wants socat and ripgrep).  A tool that is
@@ -75,7 +75,17 @@ if command -v firejail >/dev/null; then
 else
     notes+=("firejail: not installed (apt-get install firejail)")
 fi
-notes+=("Codex CLI sandbox: not measured here (not among the packages this bench installs); try --wrap 'codex sandbox linux --'")
+if [ "${RADIUS_CODEX:-1}" != 0 ]; then
+    X=$W/codex
+    mkdir -p "$X"
+    if command -v npm >/dev/null && (cd "$X" && npm i --no-audit --no-fund --silent @openai/codex) >"$W/npm-codex.log" 2>&1 \
+        && [ -x "$X/node_modules/.bin/codex" ]; then
+        v=$("$X/node_modules/.bin/codex" --version 2>/dev/null | awk '{print $2}')
+        measure "Codex CLI ${v:-?} \`codex sandbox\`" codex --wrap "$X/node_modules/.bin/codex sandbox --"
+    else
+        notes+=("Codex CLI: npm i @openai/codex failed: $(tail -n 1 "$W/npm-codex.log" 2>/dev/null | cut -c1-160)")
+    fi
+fi
 
 measure "no sandbox" baseline --baseline
 
