@@ -349,6 +349,7 @@ static void cli_read_cb(struct bufferevent *bev, void *arg);
 
 static void up_event_cb(struct bufferevent *bev, short what, void *arg);
 static void fail(conn_t *c, const char *what, int socks_rep);
+static void forward_fail(conn_t *c, int e);
 
 /* The parent proxy's answer to our CONNECT: a 2xx status, then the tunnel. */
 static void parent_reply(conn_t *c, struct bufferevent *bev)
@@ -522,6 +523,10 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
             bufferevent_enable(c->cli, EV_READ | EV_WRITE);
             if (evbuffer_get_length(bufferevent_get_input(c->cli)))
                 check_peek(c);
+            return;
+        }
+        if (c->kind == K_LOCAL) {
+            forward_fail(c, EVUTIL_SOCKET_ERROR());
             return;
         }
         char what_s[300];
@@ -1055,6 +1060,24 @@ static cdn_net_proto_t kind_proto(enum kind k)
     }
 }
 
+/* The allowed port has nobody behind it: a denial that names the missing
+ * server (the host side just closes the client). */
+static void forward_fail(conn_t *c, int e)
+{
+    bool local = c->kind == K_LOCAL;
+    cdn_net_verdict_t v = {0};
+    snprintf(v.rule, sizeof v.rule, "%s", c->v.rule);
+    snprintf(v.reason, sizeof v.reason, "connecting to the %s's 127.0.0.1 port %u failed: %s",
+             local ? "host" : "sandbox", c->port, strerror(e));
+    snprintf(v.setting, sizeof v.setting, "a server listening on the %s's 127.0.0.1:%u",
+             local ? "host" : "sandbox", c->port);
+    cdn_broker_emit(c->b, false, c->proto, c->host, c->addr, c->port, &v, 0, 0,
+                    cdn_broker_now_us() - c->t0);
+    c->reported = true;
+    c->connected = false;
+    finish_after_flush(c);
+}
+
 /* Forwarders decide nothing: the port itself was allowed (allowLocalPorts,
  * --publish).  The client is not read until the other side is connected. */
 static void forward_start(conn_t *c, uint16_t port)
@@ -1099,11 +1122,9 @@ static void pub_reply(struct cdn_broker *b, pub_reply_t *r)
         return;
     }
     if (r->fd < 0) {
-        char what_s[300];
-        snprintf(what_s, sizeof what_s, "publish %u: connecting to the sandbox's 127.0.0.1 port "
-                 "%u failed: %s", c->port, c->port, strerror(r->errnum));
+        int e = r->errnum;
         free(r);
-        fail(c, what_s, 0);
+        forward_fail(c, e);
         return;
     }
     evutil_make_socket_nonblocking(r->fd);
