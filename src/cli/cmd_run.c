@@ -33,12 +33,45 @@ static const char run_usage[] =
     "                         $CORDON_AGENT_ID)\n"
     "  --dns-upstream ADDR    the resolver the egress broker asks for allowed names\n"
     "                         (default: the host's /etc/resolv.conf)\n"
+    "  --publish PORT[:HOSTPORT]\n"
+    "                         serve the sandbox's 127.0.0.1:PORT on the host's\n"
+    "                         127.0.0.1:HOSTPORT (default: the same port); repeatable,\n"
+    "                         at most 16; a taken HOSTPORT runs nothing\n"
     "  -c STRING              run STRING with /bin/sh -c\n"
     "\n"
     "Exit status: the command's (128+N if signal N killed it); 125 if cordon\n"
     "failed before running anything; 2 for bad usage or settings.\n";
 
 extern char **environ;
+
+/* Local to `cordon run`: far from cli.h's common values. */
+enum { OPT_PUBLISH = 2000 };
+
+/* "PORT" or "PORT:HOSTPORT", each 1..65535, decimal only. */
+static int parse_publish(const char *arg, cdn_publish_t *out, cdn_error_t *err)
+{
+    unsigned long v[2] = {0, 0};
+    const char *p = arg;
+    for (int i = 0; i < 2; i++) {
+        char *end;
+        if (*p < '0' || *p > '9')
+            break;
+        errno = 0;
+        v[i] = strtoul(p, &end, 10);
+        if (errno || v[i] < 1 || v[i] > 65535 || end - p > 5)
+            return cdn_error_usage(err, "--publish %s: ports are 1 to 65535", arg);
+        p = end;
+        if (i == 0 && *p == ':')
+            p++;
+        else
+            break;
+    }
+    if (*p || !v[0] || (p > arg && p[-1] == ':'))
+        return cdn_error_usage(err, "--publish %s: expected PORT or PORT:HOSTPORT", arg);
+    out->port = (uint16_t)v[0];
+    out->host_port = (uint16_t)(v[1] ? v[1] : v[0]);
+    return 0;
+}
 
 /* Values of the variables kept out of the sandbox must not reach any audit
  * sink either (an argv could carry one). */
@@ -91,6 +124,7 @@ int cdn_cmd_run(int argc, char **argv)
         {"audit-log", required_argument, NULL, OPT_AUDIT_LOG},
         {"agent-id", required_argument, NULL, OPT_AGENT_ID},
         {"dns-upstream", required_argument, NULL, OPT_DNS_UPSTREAM},
+        {"publish", required_argument, NULL, OPT_PUBLISH},
         {NULL, 0, NULL, 0},
     };
     cdn_cli_common_t c = {0};
@@ -99,6 +133,8 @@ int cdn_cmd_run(int argc, char **argv)
     cdn_run_opts_t ro = {0};
     const char *audit_log = NULL, *agent_id = NULL, *dns_upstream = NULL;
     cdn_audit_t *audit = NULL;
+    cdn_publish_t publish[CDN_NET_MAX_FORWARDS];
+    size_t n_publish = 0;
     char *pj = NULL;
     int opt, rc;
     optind = 1;
@@ -130,6 +166,26 @@ int cdn_cmd_run(int argc, char **argv)
         }
         if (opt == OPT_DNS_UPSTREAM) {
             dns_upstream = optarg;
+            continue;
+        }
+        if (opt == OPT_PUBLISH) {
+            if (n_publish == CDN_NET_MAX_FORWARDS) {
+                cdn_error_usage(&err, "--publish: at most %d ports", CDN_NET_MAX_FORWARDS);
+                rc = cdn_cli_fail(&err);
+                goto out;
+            }
+            if (parse_publish(optarg, &publish[n_publish], &err) < 0) {
+                rc = cdn_cli_fail(&err);
+                goto out;
+            }
+            for (size_t i = 0; i < n_publish; i++)
+                if (publish[i].host_port == publish[n_publish].host_port) {
+                    cdn_error_usage(&err, "--publish: host port %u given twice",
+                                    publish[i].host_port);
+                    rc = cdn_cli_fail(&err);
+                    goto out;
+                }
+            n_publish++;
             continue;
         }
         int r = cdn_cli_common_opt(&c, opt, optarg, &err);
@@ -182,6 +238,8 @@ int cdn_cmd_run(int argc, char **argv)
     }
     ro.quiet = c.quiet;
     c.plan->dns_upstream = dns_upstream;
+    c.plan->publish = publish;
+    c.plan->n_publish = n_publish;
 
     redact_removed_env(c.policy);
     bool exporting = audit_log || getenv("OTEL_EXPORTER_OTLP_ENDPOINT") ||

@@ -39,7 +39,7 @@
 
 #define RELAY_HIGH_WATER (256 * 1024)
 
-enum kind { K_HTTP, K_SOCKS, K_TRANS };
+enum kind { K_HTTP, K_SOCKS, K_TRANS, K_LOCAL, K_PUB };
 enum state { ST_HANDSHAKE, ST_RESOLVING, ST_CONNECTING, ST_PARENT, ST_PEEK, ST_RELAY, ST_CLOSING };
 
 typedef struct conn {
@@ -63,6 +63,7 @@ typedef struct conn {
     cdn_splice_t *sp;   /* set once relaying went zero-copy */
     cdn_net_verdict_t v;
     uint64_t out, in, t0;
+    uint64_t pub_id; /* K_PUB: the request waiting for the sandbox's answer */
 } conn_t;
 
 uint64_t cdn_broker_now_us(void)
@@ -348,6 +349,7 @@ static void cli_read_cb(struct bufferevent *bev, void *arg);
 
 static void up_event_cb(struct bufferevent *bev, short what, void *arg);
 static void fail(conn_t *c, const char *what, int socks_rep);
+static void forward_fail(conn_t *c, int e);
 
 /* The parent proxy's answer to our CONNECT: a 2xx status, then the tunnel. */
 static void parent_reply(conn_t *c, struct bufferevent *bev)
@@ -523,6 +525,10 @@ static void up_event_cb(struct bufferevent *bev, short what, void *arg)
                 check_peek(c);
             return;
         }
+        if (c->kind == K_LOCAL) {
+            forward_fail(c, EVUTIL_SOCKET_ERROR());
+            return;
+        }
         char what_s[300];
         snprintf(what_s, sizeof what_s, "connecting to %s port %u failed: %s", c->addr, c->port,
                  evutil_socket_error_to_string(EVUTIL_SOCKET_ERROR()));
@@ -575,7 +581,7 @@ static void connect_to(conn_t *c, const struct sockaddr *sa, socklen_t len)
             ((struct sockaddr_in6 *)&ss)->sin6_port = htons(c->port);
         sa_to_str((struct sockaddr *)&ss, c->addr, sizeof c->addr);
     }
-    if (c->b->parent_len && !no_proxy_match(c->b->cfg.parent_no_proxy, c->host)) {
+    if (c->kind != K_LOCAL && c->b->parent_len && !no_proxy_match(c->b->cfg.parent_no_proxy, c->host)) {
         memcpy(&ss, &c->b->parent, c->b->parent_len);
         len = c->b->parent_len;
         c->via_parent = true;
@@ -1028,6 +1034,7 @@ static void cli_event_cb(struct bufferevent *bev, short what, void *arg)
 typedef struct listener_ctx {
     struct cdn_broker *b;
     enum kind kind;
+    uint16_t port; /* K_LOCAL, K_PUB: the port forwarded */
     struct evconnlistener *l;
     struct event *resume; /* re-enables l after an accept() failure */
 } listener_ctx_t;
@@ -1040,6 +1047,141 @@ static listener_ctx_t *lctx_alloc(struct cdn_broker *b, enum kind k)
         x->kind = k;
     }
     return x;
+}
+
+static cdn_net_proto_t kind_proto(enum kind k)
+{
+    switch (k) {
+    case K_SOCKS: return CDN_NET_SOCKS;
+    case K_TRANS: return CDN_NET_TRANSPARENT;
+    case K_LOCAL: return CDN_NET_LOCAL;
+    case K_PUB: return CDN_NET_PUBLISH;
+    default: return CDN_NET_HTTP;
+    }
+}
+
+/* The allowed port has nobody behind it: a denial that names the missing
+ * server (the host side just closes the client). */
+static void forward_fail(conn_t *c, int e)
+{
+    bool local = c->kind == K_LOCAL;
+    cdn_net_verdict_t v = {0};
+    snprintf(v.rule, sizeof v.rule, "%s", c->v.rule);
+    snprintf(v.reason, sizeof v.reason, "connecting to the %s's 127.0.0.1 port %u failed: %s",
+             local ? "host" : "sandbox", c->port, strerror(e));
+    snprintf(v.setting, sizeof v.setting, "a server listening on the %s's 127.0.0.1:%u",
+             local ? "host" : "sandbox", c->port);
+    cdn_broker_emit(c->b, false, c->proto, c->host, c->addr, c->port, &v, 0, 0,
+                    cdn_broker_now_us() - c->t0);
+    c->reported = true;
+    c->connected = false;
+    finish_after_flush(c);
+}
+
+/* Forwarders decide nothing: the port itself was allowed (allowLocalPorts,
+ * --publish).  The client is not read until the other side is connected. */
+static void forward_start(conn_t *c, uint16_t port)
+{
+    snprintf(c->host, sizeof c->host, "127.0.0.1");
+    snprintf(c->addr, sizeof c->addr, "127.0.0.1");
+    c->port = port;
+    c->v.allowed = true;
+    if (c->kind == K_LOCAL) {
+        snprintf(c->v.rule, sizeof c->v.rule, "allowLocalPorts %u", port);
+        snprintf(c->v.reason, sizeof c->v.reason, "the host's loopback port %u", port);
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        connect_to(c, (struct sockaddr *)&sin, sizeof sin);
+        return;
+    }
+    snprintf(c->v.rule, sizeof c->v.rule, "publish %u", port);
+    snprintf(c->v.reason, sizeof c->v.reason, "from the host into the sandbox's port %u", port);
+    c->state = ST_CONNECTING;
+    c->pub_id = ++c->b->next_pub_id;
+    if (!c->b->cfg.publish_request ||
+        c->b->cfg.publish_request(c->b->cfg.publish_ctx, c->pub_id, port) < 0)
+        fail(c, "publish: the sandbox cannot be asked for a connection", 0);
+}
+
+struct cdn_pub_reply {
+    struct cdn_pub_reply *next;
+    uint64_t id;
+    int fd, errnum;
+};
+typedef struct cdn_pub_reply pub_reply_t;
+
+static void pub_reply(struct cdn_broker *b, pub_reply_t *r)
+{
+    conn_t *c = b->conns;
+    while (c && c->pub_id != r->id)
+        c = c->next;
+    if (!c || c->state != ST_CONNECTING) {
+        if (r->fd >= 0)
+            close(r->fd);
+        free(r);
+        return;
+    }
+    if (r->fd < 0) {
+        int e = r->errnum;
+        free(r);
+        forward_fail(c, e);
+        return;
+    }
+    evutil_make_socket_nonblocking(r->fd);
+    c->up = bufferevent_socket_new(b->base, r->fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->up) {
+        close(r->fd);
+        free(r);
+        fail(c, "out of memory", 0);
+        return;
+    }
+    free(r);
+    bufferevent_setcb(c->up, up_read_cb, up_write_cb, up_event_cb, c);
+    bufferevent_setwatermark(c->up, EV_READ, 0, RELAY_HIGH_WATER);
+    bufferevent_set_max_single_read(c->up, RELAY_HIGH_WATER);
+    bufferevent_set_max_single_write(c->up, RELAY_HIGH_WATER);
+    c->connected = true;
+    start_relay(c);
+}
+
+/* Takes the queue under the lock; a stopped broker frees what is left. */
+static pub_reply_t *pub_take(struct cdn_broker *b)
+{
+    pthread_mutex_lock(&b->pub_mu);
+    pub_reply_t *q = b->pub_q;
+    b->pub_q = NULL;
+    pthread_mutex_unlock(&b->pub_mu);
+    return q;
+}
+
+static void pub_drain_cb(evutil_socket_t unused, short what, void *arg)
+{
+    (void)unused;
+    (void)what;
+    struct cdn_broker *b = arg;
+    for (pub_reply_t *r = pub_take(b), *next; r; r = next) {
+        next = r->next;
+        pub_reply(b, r);
+    }
+}
+
+int cdn_broker_publish_ready(cdn_broker_t *b, uint64_t id, int fd, int errnum)
+{
+    pub_reply_t *r = malloc(sizeof *r);
+    if (!b || !b->pub_ev || !r) {
+        free(r);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    *r = (pub_reply_t){.id = id, .fd = fd, .errnum = errnum};
+    /* The connection lives on the broker thread: queue the answer there. */
+    pthread_mutex_lock(&b->pub_mu);
+    r->next = b->pub_q;
+    b->pub_q = r;
+    pthread_mutex_unlock(&b->pub_mu);
+    event_active(b->pub_ev, EV_READ, 0);
+    return 0;
 }
 
 static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa, int salen,
@@ -1057,8 +1199,7 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     }
     c->b = b;
     c->kind = lc->kind;
-    c->proto = lc->kind == K_SOCKS ? CDN_NET_SOCKS : lc->kind == K_TRANS ? CDN_NET_TRANSPARENT
-                                                                        : CDN_NET_HTTP;
+    c->proto = kind_proto(lc->kind);
     c->t0 = cdn_broker_now_us();
     c->cli = bufferevent_socket_new(b->base, fd, BEV_OPT_CLOSE_ON_FREE);
     if (!c->cli) {
@@ -1091,6 +1232,10 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
         if (c->kind == K_HTTP)
             http_error(c, 503, "Service Unavailable", &v, NULL);
         finish_after_flush(c);
+        return;
+    }
+    if (c->kind == K_LOCAL || c->kind == K_PUB) {
+        forward_start(c, lc->port);
         return;
     }
     if (c->kind == K_TRANS) {
@@ -1189,9 +1334,7 @@ static void listener_error(struct evconnlistener *l, void *arg)
     snprintf(v.rule, sizeof v.rule, "accept failed: %s", evutil_socket_error_to_string(e));
     snprintf(v.reason, sizeof v.reason,
              "cordon could not take a new connection; it retries in 100 ms");
-    cdn_broker_emit(lc->b, false, lc->kind == K_SOCKS ? CDN_NET_SOCKS
-                                  : lc->kind == K_TRANS ? CDN_NET_TRANSPARENT : CDN_NET_HTTP,
-                    "-", "", 0, &v, 0, 0, 0);
+    cdn_broker_emit(lc->b, false, kind_proto(lc->kind), "-", "", lc->port, &v, 0, 0, 0);
     struct timeval tv = {.tv_usec = 100000};
     if (!lc->resume)
         lc->resume = evtimer_new(lc->b->base, listener_resume, lc);
@@ -1201,10 +1344,13 @@ static void listener_error(struct evconnlistener *l, void *arg)
     }
 }
 
-static int add_listener(struct cdn_broker *b, int fd, enum kind k, cdn_error_t *err)
+static int add_listener(struct cdn_broker *b, int fd, enum kind k, uint16_t port,
+                        cdn_error_t *err)
 {
     if (fd < 0)
         return 0;
+    if (b->n_listeners >= CDN_ARRAY_SIZE(b->listeners))
+        return cdn_error(err, E2BIG, "too many listening sockets");
     int d = fcntl(fd, F_DUPFD_CLOEXEC, 3);
     if (d < 0)
         return cdn_error(err, errno, "dup listening socket");
@@ -1222,6 +1368,7 @@ static int add_listener(struct cdn_broker *b, int fd, enum kind k, cdn_error_t *
         return cdn_error(err, errno, "evconnlistener_new");
     }
     lc->l = l;
+    lc->port = port;
     evconnlistener_set_error_cb(l, listener_error);
     b->lctx[b->n_listeners] = lc;
     b->listeners[b->n_listeners++] = l;
@@ -1269,6 +1416,7 @@ int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
     b->cb = cb;
     b->cb_ctx = cb_ctx;
     b->dns_udp_fd = -1;
+    pthread_mutex_init(&b->pub_mu, NULL);
     if (cdn_net_policy_new(cfg->settings, cfg->default_ports, cfg->n_default_ports, true,
                            &b->policy, err) < 0)
         goto fail;
@@ -1277,6 +1425,18 @@ int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
         cdn_error(err, ENOMEM, "event_base_new");
         goto fail;
     }
+    b->pub_ev = event_new(b->base, -1, 0, pub_drain_cb, b);
+    if (!b->pub_ev) {
+        cdn_error(err, ENOMEM, "event_new");
+        goto fail;
+    }
+    /* Without a "network" object only the forwarders run: no resolver, no
+     * upstream needed. */
+    bool proxies = fds->http4 >= 0 || fds->http6 >= 0 || fds->socks4 >= 0 || fds->socks6 >= 0 ||
+                   fds->transparent4 >= 0 || fds->transparent6 >= 0 || fds->dns_udp4 >= 0 ||
+                   fds->dns_tcp4 >= 0;
+    if (!proxies)
+        goto listeners;
     b->dns = evdns_base_new(b->base, 0);
     if (!b->dns) {
         cdn_error(err, ENOMEM, "evdns_base_new");
@@ -1298,13 +1458,21 @@ int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
     evdns_base_set_option(b->dns, "randomize-case:", "0");
     if (cfg->parent_proxy && parse_parent(b, cfg->parent_proxy, err) < 0)
         goto fail;
-    if (add_listener(b, fds->http4, K_HTTP, err) < 0 || add_listener(b, fds->http6, K_HTTP, err) < 0 ||
-        add_listener(b, fds->socks4, K_SOCKS, err) < 0 ||
-        add_listener(b, fds->socks6, K_SOCKS, err) < 0 ||
-        add_listener(b, fds->transparent4, K_TRANS, err) < 0 ||
-        add_listener(b, fds->transparent6, K_TRANS, err) < 0)
+listeners:
+    if (add_listener(b, fds->http4, K_HTTP, 0, err) < 0 ||
+        add_listener(b, fds->http6, K_HTTP, 0, err) < 0 ||
+        add_listener(b, fds->socks4, K_SOCKS, 0, err) < 0 ||
+        add_listener(b, fds->socks6, K_SOCKS, 0, err) < 0 ||
+        add_listener(b, fds->transparent4, K_TRANS, 0, err) < 0 ||
+        add_listener(b, fds->transparent6, K_TRANS, 0, err) < 0)
         goto fail;
-    if (cdn_dns_server_start(b, fds, err) < 0)
+    for (size_t i = 0; i < fds->n_local; i++)
+        if (add_listener(b, fds->local[i], K_LOCAL, fds->local_port[i], err) < 0)
+            goto fail;
+    for (size_t i = 0; i < cfg->n_publish; i++)
+        if (add_listener(b, cfg->publish[i].fd, K_PUB, cfg->publish[i].port, err) < 0)
+            goto fail;
+    if (proxies && cdn_dns_server_start(b, fds, err) < 0)
         goto fail;
     if ((errno = cdn_thread_create(&b->thread, loop_thread, b)) != 0) {
         cdn_error(err, errno, "starting the broker thread");
@@ -1356,6 +1524,15 @@ void cdn_broker_stop(cdn_broker_t *b)
     }
     if (b->dns)
         evdns_base_free(b->dns, 1);
+    if (b->pub_ev)
+        event_free(b->pub_ev);
+    for (pub_reply_t *r = pub_take(b), *next; r; r = next) {
+        next = r->next;
+        if (r->fd >= 0)
+            close(r->fd);
+        free(r);
+    }
+    pthread_mutex_destroy(&b->pub_mu);
     if (b->base)
         event_base_free(b->base);
     for (size_t i = 0; i < b->n_syn; i++)

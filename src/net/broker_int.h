@@ -41,8 +41,8 @@ struct cdn_broker {
     struct evdns_base *dns;
     pthread_t thread;
     bool thread_started;
-    struct evconnlistener *listeners[8];
-    void *lctx[8];
+    struct evconnlistener *listeners[8 + 2 * CDN_NET_MAX_FORWARDS];
+    void *lctx[8 + 2 * CDN_NET_MAX_FORWARDS];
     size_t n_listeners;
     struct evconnlistener *dns_listener;
     struct event *dns_udp_ev;
@@ -57,6 +57,12 @@ struct cdn_broker {
     socklen_t parent_len;
     cdn_syn_entry_t *syn;
     size_t n_syn, cap_syn;
+    uint64_t next_pub_id;
+    /* Answers to publish requests, from the thread reading pid 1's
+     * messages (cdn_broker_publish_ready) to the broker thread. */
+    pthread_mutex_t pub_mu;
+    struct cdn_pub_reply *pub_q;
+    struct event *pub_ev;
 };
 
 uint64_t cdn_broker_now_us(void);

@@ -56,6 +56,7 @@ typedef struct dns_req {
     struct sockaddr_storage from; /* UDP */
     socklen_t fromlen;
     dns_tcp_t *tcp; /* or TCP */
+    cdn_net_verdict_t v; /* the allowedDomains pattern that let the name through */
 } dns_req_t;
 
 static void tcp_unlink_free(dns_tcp_t *t)
@@ -107,6 +108,12 @@ static void answer_allowed(struct cdn_broker *b, dns_req_t *r, cdn_syn_entry_t *
                            uint32_t syn)
 {
     ent->checked_us = cdn_broker_now_us();
+    /* Every answer is a decision: it gets its event like a denial does. */
+    char addr[INET_ADDRSTRLEN] = "";
+    struct in_addr ia = {.s_addr = htonl(syn)};
+    if (r->q.qtype == CDN_DNS_A)
+        inet_ntop(AF_INET, &ia, addr, sizeof addr);
+    cdn_broker_emit(b, true, CDN_NET_DNS, r->q.name, addr, 53, &r->v, 0, 0, 0);
     if (r->q.qtype == CDN_DNS_A) {
         uint32_t be = htonl(syn);
         send_reply(b, r, CDN_DNS_NOERROR, (const uint8_t *)&be, 1);
@@ -188,8 +195,13 @@ static void handle_query(struct cdn_broker *b, dns_req_t *r, int parsed)
         req_done(r);
         return;
     }
+    r->v = v;
     if (r->q.qclass != CDN_DNS_IN || (r->q.qtype != CDN_DNS_A && r->q.qtype != CDN_DNS_AAAA)) {
         /* Only addresses: TXT, NULL and friends are the usual tunnels. */
+        snprintf(v.rule, sizeof v.rule, "only A and AAAA queries are answered");
+        snprintf(v.reason, sizeof v.reason, "query type %u refused", r->q.qtype);
+        v.setting[0] = '\0';
+        cdn_broker_emit(b, false, CDN_NET_DNS, r->q.name, "", 53, &v, 0, 0, 0);
         send_reply(b, r, CDN_DNS_REFUSED, NULL, 0);
         req_done(r);
         return;

@@ -32,6 +32,8 @@ void cdn_net_config_init(cdn_net_config_t *cfg, const cdn_settings_t *settings)
         cfg->parent_proxy = settings->network.parent_proxy.https ? settings->network.parent_proxy.https
                                                                  : settings->network.parent_proxy.http;
         cfg->parent_no_proxy = &settings->network.parent_proxy.no_proxy;
+        cfg->local_ports = settings->cordon.local_ports;
+        cfg->n_local_ports = settings->cordon.n_local_ports;
     }
 }
 
@@ -39,6 +41,11 @@ void cdn_net_fds_init(cdn_net_fds_t *fds)
 {
     fds->http4 = fds->http6 = fds->socks4 = fds->socks6 = -1;
     fds->transparent4 = fds->transparent6 = fds->dns_udp4 = fds->dns_tcp4 = -1;
+    for (size_t i = 0; i < CDN_NET_MAX_FORWARDS; i++) {
+        fds->local[i] = -1;
+        fds->local_port[i] = 0;
+    }
+    fds->n_local = 0;
 }
 
 void cdn_net_fds_close(cdn_net_fds_t *fds)
@@ -50,6 +57,12 @@ void cdn_net_fds_close(cdn_net_fds_t *fds)
             close(*all[i]);
         *all[i] = -1;
     }
+    for (size_t i = 0; i < fds->n_local; i++) {
+        if (fds->local[i] >= 0)
+            close(fds->local[i]);
+        fds->local[i] = -1;
+    }
+    fds->n_local = 0;
 }
 
 const char *cdn_net_proto_name(cdn_net_proto_t p)
@@ -60,6 +73,8 @@ const char *cdn_net_proto_name(cdn_net_proto_t p)
     case CDN_NET_SOCKS: return "socks5";
     case CDN_NET_TRANSPARENT: return "transparent";
     case CDN_NET_DNS: return "dns";
+    case CDN_NET_LOCAL: return "local";
+    case CDN_NET_PUBLISH: return "publish";
     }
     return "?";
 }

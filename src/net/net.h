@@ -25,6 +25,19 @@
 #define CDN_NET_SOCKS_PORT 1080
 #define CDN_NET_TRANSPARENT_PORT 15001
 #define CDN_NET_DNS_PORT 53
+/* Bound on cordon.allowLocalPorts and on --publish (each is one socket). */
+#define CDN_NET_MAX_FORWARDS 16
+
+typedef struct cdn_net_publish {
+    int fd;             /* host side: listening on 127.0.0.1:host_port */
+    uint16_t port;      /* the sandbox's loopback port it reaches */
+    uint16_t host_port;
+} cdn_net_publish_t;
+
+/* Asks the sandbox for a socket connected to its 127.0.0.1:port; the answer
+ * comes back through cdn_broker_publish_ready(id).  Runs on the broker
+ * thread; returns < 0 when the request could not be sent. */
+typedef int (*cdn_net_publish_request_fn)(void *ctx, uint64_t id, uint16_t port);
 
 typedef struct cdn_net_config {
     /* network.* of the settings; NULL = built-in default (no network). */
@@ -46,11 +59,25 @@ typedef struct cdn_net_config {
      * callers that honour the host's HTTPS_PROXY set it themselves. */
     const char *parent_proxy;
     const cdn_strv_t *parent_no_proxy; /* hosts (suffixes) reached directly */
+    /* cordon.allowLocalPorts: host loopback ports the sandbox reaches on its
+     * own 127.0.0.1 (set by cdn_net_config_init). */
+    const uint16_t *local_ports;
+    size_t n_local_ports;
+    /* cordon run --publish: host listeners relayed into the sandbox. */
+    const cdn_net_publish_t *publish;
+    size_t n_publish;
+    cdn_net_publish_request_fn publish_request;
+    void *publish_ctx;
 } cdn_net_config_t;
 
-/* Listening sockets created inside the sandbox; -1 where absent. */
+/* Listening sockets created inside the sandbox; -1 where absent.  The
+ * proxies' are absent when the settings have no "network" object and only
+ * the forwarders run. */
 typedef struct cdn_net_fds {
     int http4, http6, socks4, socks6, transparent4, transparent6, dns_udp4, dns_tcp4;
+    int local[CDN_NET_MAX_FORWARDS]; /* 127.0.0.1:local_port[i], to the host's */
+    uint16_t local_port[CDN_NET_MAX_FORWARDS];
+    size_t n_local;
 } cdn_net_fds_t;
 
 /* Defaults: ports above, 512 connections, 10 s handshake, idle 0 (tunnels
@@ -60,6 +87,11 @@ void cdn_net_fds_init(cdn_net_fds_t *fds);
 void cdn_net_fds_close(cdn_net_fds_t *fds);
 
 int cdn_net_sandbox_setup(const cdn_net_config_t *cfg, cdn_net_fds_t *fds, cdn_error_t *err);
+/* Only the listeners of cfg->local_ports (cdn_net_sandbox_setup makes them
+ * too): for a sandbox with loopback only.  Appends to fds. */
+int cdn_net_forward_listeners(const cdn_net_config_t *cfg, cdn_net_fds_t *fds, cdn_error_t *err);
+/* Listens on the host's 127.0.0.1:port for --publish (fails if taken). */
+int cdn_net_publish_listen(uint16_t port, int *out, cdn_error_t *err);
 
 /* Content for /etc/resolv.conf inside the sandbox (static string). */
 const char *cdn_net_resolv_conf(void);
@@ -72,6 +104,8 @@ typedef enum cdn_net_proto {
     CDN_NET_SOCKS,     /* SOCKS5 CONNECT */
     CDN_NET_TRANSPARENT,
     CDN_NET_DNS,
+    CDN_NET_LOCAL,   /* to a host loopback port of cordon.allowLocalPorts */
+    CDN_NET_PUBLISH, /* from the host into the sandbox (--publish) */
 } cdn_net_proto_t;
 
 const char *cdn_net_proto_name(cdn_net_proto_t p);
@@ -101,6 +135,9 @@ typedef struct cdn_broker cdn_broker_t;
  * upstream, an unreachable parentProxy name. */
 int cdn_broker_start(const cdn_net_config_t *cfg, const cdn_net_fds_t *fds,
                      cdn_broker_event_cb cb, void *cb_ctx, cdn_broker_t **out, cdn_error_t *err);
+/* The sandbox's answer to a publish request: fd connected inside (taken),
+ * or -1 and errnum.  Any thread. */
+int cdn_broker_publish_ready(cdn_broker_t *b, uint64_t id, int fd, int errnum);
 /* Stops the thread, closes every connection; NULL is fine. */
 void cdn_broker_stop(cdn_broker_t *b);
 /* Open connections right now (for tests and the bench). */

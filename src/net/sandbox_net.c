@@ -463,8 +463,36 @@ int cdn_net_sandbox_setup(const cdn_net_config_t *cfg, cdn_net_fds_t *fds, cdn_e
          listen_on(AF_INET6, SOCK_STREAM, cfg->socks_port, &fds->socks6, err) < 0 ||
          listen_on(AF_INET6, SOCK_STREAM, cfg->transparent_port, &fds->transparent6, err) < 0))
         goto fail;
+    if (cdn_net_forward_listeners(cfg, fds, err) < 0)
+        goto fail;
     return 0;
 fail:
     cdn_net_fds_close(fds);
     return cdn_error_wrap(err, "sandbox network: listening sockets");
+}
+
+/* Loopback traffic is accepted before the nat rule, so connections to these
+ * ports reach the listener here and are never captured. */
+int cdn_net_forward_listeners(const cdn_net_config_t *cfg, cdn_net_fds_t *fds, cdn_error_t *err)
+{
+    if (cfg->n_local_ports + fds->n_local > CDN_NET_MAX_FORWARDS)
+        return cdn_error(err, E2BIG, "cordon.allowLocalPorts: at most %d ports",
+                         CDN_NET_MAX_FORWARDS);
+    for (size_t i = 0; i < cfg->n_local_ports; i++) {
+        if (listen_on(AF_INET, SOCK_STREAM, cfg->local_ports[i], &fds->local[fds->n_local], err) < 0)
+            return cdn_error_wrap(err, "cordon.allowLocalPorts");
+        fds->local_port[fds->n_local++] = cfg->local_ports[i];
+    }
+    return 0;
+}
+
+int cdn_net_publish_listen(uint16_t port, int *out, cdn_error_t *err)
+{
+    if (listen_on(AF_INET, SOCK_STREAM, port, out, err) < 0) {
+        if (errno == EADDRINUSE || err->errnum == EADDRINUSE)
+            cdn_error_hint(err, "another program listens on the host's 127.0.0.1:%u; pick another "
+                                "host port with --publish PORT:HOSTPORT", port);
+        return cdn_error_wrap(err, "--publish");
+    }
+    return 0;
 }

@@ -75,6 +75,10 @@ typedef struct cdn_landlock_plan {
     size_t n_tcp_ports;
 } cdn_landlock_plan_t;
 
+typedef struct cdn_publish {
+    uint16_t port, host_port;
+} cdn_publish_t;
+
 typedef enum cdn_net_mode {
     CDN_NET_NONE,   /* loopback only, in a private network namespace */
     CDN_NET_BROKER, /* out only through the egress broker (settings have "network") */
@@ -87,6 +91,10 @@ typedef struct cdn_plan {
     cdn_strv_t env;     /* the command's environment: the policy's, plus the proxy
                            variables when the broker runs */
     const char *dns_upstream; /* broker's upstream resolver; NULL = the host's */
+    /* --publish PORT[:HOSTPORT], set by the CLI: the sandbox's 127.0.0.1:port
+     * served on the host's 127.0.0.1:host_port. */
+    const cdn_publish_t *publish;
+    size_t n_publish;
     char *cwd;          /* working directory inside */
     bool use_shell;     /* argv came from -c */
 

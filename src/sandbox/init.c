@@ -185,6 +185,35 @@ static int send_msg_fds(int ctl_fd, const cdn_msg_t *m, const int *fds, size_t n
     return sendmsg(ctl_fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
 }
 
+/* The listening sockets go to the host side, which serves them; this
+ * namespace keeps none of them. */
+static int send_netfds(int ctl_fd, cdn_net_fds_t *nf, cdn_error_t *err)
+{
+    int *slots[] = {&nf->http4,        &nf->http6,        &nf->socks4,   &nf->socks6,
+                    &nf->transparent4, &nf->transparent6, &nf->dns_udp4, &nf->dns_tcp4};
+    int fds[CDN_MSG_MAX_FDS];
+    size_t n = 0;
+    cdn_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.type = CDN_MSG_NETFDS;
+    for (size_t i = 0; i < CDN_ARRAY_SIZE(slots); i++)
+        if (*slots[i] >= 0) {
+            m.u.netfds.present |= 1u << i;
+            fds[n++] = *slots[i];
+        }
+    for (size_t i = 0; i < nf->n_local; i++) {
+        m.u.netfds.local_port[i] = nf->local_port[i];
+        fds[n++] = nf->local[i];
+    }
+    m.u.netfds.n_local = (unsigned)nf->n_local;
+    int r = send_msg_fds(ctl_fd, &m, fds, n);
+    int e = errno;
+    cdn_net_fds_close(nf);
+    if (r < 0)
+        return cdn_error(err, e, "handing the network sockets to the host side");
+    return 0;
+}
+
 /* The sandbox's only way out: lo, a dead-end default route, nftables rules
  * sending everything to the broker's sockets, /etc/resolv.conf naming the
  * broker's resolver.  The listening sockets go to the host side, which
@@ -239,25 +268,66 @@ static int setup_network(const cdn_plan_t *plan, int ctl_fd, cdn_error_t *err)
         return cdn_error(err, errno, "mounting the sandbox's resolv.conf on %s", target);
     }
     unlink(tmpname);
+    return send_netfds(ctl_fd, &nf, err);
+}
 
-    int *slots[] = {&nf.http4,        &nf.http6,        &nf.socks4,   &nf.socks6,
-                    &nf.transparent4, &nf.transparent6, &nf.dns_udp4, &nf.dns_tcp4};
-    int fds[CDN_MSG_MAX_FDS];
-    size_t n = 0;
+/* No "network" object: loopback only, plus the forwarders' listeners when
+ * there are any (allowLocalPorts, --publish), which make the host side
+ * start the broker with nothing but forwarders. */
+static int setup_loopback(const cdn_plan_t *plan, int ctl_fd, cdn_error_t *err)
+{
+    if (cdn_net_loopback_up(err) < 0)
+        return -1;
+    cdn_net_config_t nc;
+    cdn_net_fds_t nf;
+    cdn_net_config_init(&nc, plan->policy->settings);
+    cdn_net_fds_init(&nf);
+    if (nc.n_local_ports == 0 && plan->n_publish == 0)
+        return 0;
+    if (cdn_net_forward_listeners(&nc, &nf, err) < 0) {
+        cdn_net_fds_close(&nf);
+        return cdn_error_wrap(err, "setting up the sandbox's network");
+    }
+    return send_netfds(ctl_fd, &nf, err);
+}
+
+/* A published port's connection, made for the host side.  Loopback
+ * connects finish at once or are refused; the short wait only covers a
+ * listener whose backlog is full, so pid 1 never stalls for long. */
+static void serve_connect(const cdn_plan_t *plan, int ctl_fd, const cdn_msg_t *req)
+{
     cdn_msg_t m;
     memset(&m, 0, sizeof m);
-    m.type = CDN_MSG_NETFDS;
-    for (size_t i = 0; i < CDN_ARRAY_SIZE(slots); i++)
-        if (*slots[i] >= 0) {
-            m.u.netfds.present |= 1u << i;
-            fds[n++] = *slots[i];
+    m.type = CDN_MSG_CONNECTED;
+    m.u.connect = req->u.connect;
+    int e = EPERM, fd = -1;
+    for (size_t i = 0; i < plan->n_publish; i++)
+        if (plan->publish[i].port == req->u.connect.port)
+            e = 0;
+    if (!e && (fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0)) < 0)
+        e = errno;
+    if (fd >= 0) {
+        struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons(req->u.connect.port),
+                                  .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+        if (connect(fd, (struct sockaddr *)&sin, sizeof sin) < 0 && errno != EINPROGRESS) {
+            e = errno;
+        } else {
+            struct pollfd p = {fd, POLLOUT, 0};
+            socklen_t l = sizeof e;
+            if (poll(&p, 1, 200) <= 0)
+                e = ETIMEDOUT;
+            else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &l) < 0)
+                e = errno;
         }
-    int r = send_msg_fds(ctl_fd, &m, fds, n);
-    int e = errno;
-    cdn_net_fds_close(&nf);
-    if (r < 0)
-        return cdn_error(err, e, "handing the network sockets to the host side");
-    return 0;
+        if (e) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    m.u.connect.errnum = e;
+    (void)send_msg_fds(ctl_fd, &m, &fd, fd >= 0 ? 1 : 0);
+    if (fd >= 0)
+        close(fd);
 }
 
 /* Allocate the command's terminal inside, and hand its master to the host
@@ -321,7 +391,7 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tt
         fail(&err, 125);
     }
     if (plan->net == CDN_NET_BROKER ? setup_network(plan, ctl_fd, &err) < 0
-                                    : cdn_net_loopback_up(&err) < 0)
+                                    : setup_loopback(plan, ctl_fd, &err) < 0)
         fail(&err, 125);
     if (tty && (tty_fd = open_pty(tty, ctl_fd, &err)) < 0)
         fail(&err, 125);
@@ -403,13 +473,24 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tt
     close(errpipe[0]);
 
     int status = 0;
+    /* The host side asks for published ports' connections on ctl_fd. */
+    bool serve = plan->n_publish > 0;
     for (;;) {
-        struct pollfd pfd[2] = {{sfd, POLLIN, 0}, {sup.notify_fd, POLLIN, 0}};
+        struct pollfd pfd[3] = {{sfd, POLLIN, 0}, {sup.notify_fd, POLLIN, 0},
+                                {serve ? ctl_fd : -1, POLLIN, 0}};
         int np = sup.notify_fd >= 0 ? 2 : 1;
-        if (poll(pfd, (nfds_t)np, -1) < 0) {
+        if (poll(pfd, 3, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
+        }
+        if (pfd[2].revents) {
+            cdn_msg_t req;
+            ssize_t rn = recv(ctl_fd, &req, sizeof req, MSG_DONTWAIT);
+            if (rn == (ssize_t)sizeof req && req.type == CDN_MSG_CONNECT)
+                serve_connect(plan, ctl_fd, &req);
+            else if (rn == 0 || (rn < 0 && errno != EAGAIN && errno != EINTR))
+                serve = false;
         }
         if (np == 2 && (pfd[1].revents & POLLIN)) {
             if (cdn_supervisor_handle(&sup, &err) < 0)

@@ -136,7 +136,46 @@ typedef struct host_ctx {
     cdn_net_config_t net;
     cdn_broker_t *broker;
     pid_t pid1;
+    int ctl;
+    cdn_net_publish_t pub[CDN_NET_MAX_FORWARDS]; /* --publish listeners (host side) */
+    size_t n_pub;
 } host_ctx_t;
+
+/* Broker thread: a published port got a connection; pid 1 makes the one
+ * inside and answers with CDN_MSG_CONNECTED. */
+static int ask_pid1(void *arg, uint64_t id, uint16_t port)
+{
+    host_ctx_t *h = arg;
+    cdn_msg_t m;
+    memset(&m, 0, sizeof m);
+    m.type = CDN_MSG_CONNECT;
+    m.u.connect.id = id;
+    m.u.connect.port = port;
+    return send(h->ctl, &m, sizeof m, MSG_NOSIGNAL | MSG_DONTWAIT) == (ssize_t)sizeof m ? 0 : -1;
+}
+
+/* Fail closed before anything runs: a published port that is taken. */
+static int publish_listen(const cdn_plan_t *plan, host_ctx_t *h, cdn_error_t *err)
+{
+    if (plan->n_publish > CDN_NET_MAX_FORWARDS)
+        return cdn_error_usage(err, "--publish: at most %d ports", CDN_NET_MAX_FORWARDS);
+    for (size_t i = 0; i < plan->n_publish; i++) {
+        cdn_net_publish_t *p = &h->pub[h->n_pub];
+        p->port = plan->publish[i].port;
+        p->host_port = plan->publish[i].host_port;
+        if (cdn_net_publish_listen(p->host_port, &p->fd, err) < 0)
+            return -1;
+        h->n_pub++;
+    }
+    return 0;
+}
+
+static void publish_close(host_ctx_t *h)
+{
+    for (size_t i = 0; i < h->n_pub; i++)
+        close(h->pub[i].fd);
+    h->n_pub = 0;
+}
 
 /* Runs on the broker's thread; the audit facade is thread-safe. */
 static void on_broker_event(const cdn_broker_event_t *bev, void *arg)
@@ -181,8 +220,18 @@ static void start_broker(host_ctx_t *h, const cdn_msg_t *m, const int *fds, size
     for (size_t i = 0; i < CDN_ARRAY_SIZE(slots) && k < nfds; i++)
         if (m->u.netfds.present & (1u << i))
             *slots[i] = fds[k++];
+    for (size_t i = 0; i < m->u.netfds.n_local && i < CDN_NET_MAX_FORWARDS && k < nfds; i++) {
+        nf.local_port[nf.n_local] = m->u.netfds.local_port[i];
+        nf.local[nf.n_local++] = fds[k++];
+    }
+    while (k < nfds)
+        close(fds[k++]);
     cdn_net_config_init(&h->net, h->plan->policy->settings);
     h->net.dns_upstream = h->plan->dns_upstream;
+    h->net.publish = h->pub;
+    h->net.n_publish = h->n_pub;
+    h->net.publish_request = ask_pid1;
+    h->net.publish_ctx = h;
     cdn_error_t err;
     if (h->broker || cdn_broker_start(&h->net, &nf, on_broker_event, h, &h->broker, &err) < 0) {
         /* Fail closed: without its broker the sandbox must not run at all. */
@@ -204,6 +253,16 @@ static void handle_msg(host_ctx_t *h, const cdn_msg_t *m, int *fds, size_t nfds)
     }
     if (m->type == CDN_MSG_NETFDS) {
         start_broker(h, m, fds, nfds);
+        return;
+    }
+    if (m->type == CDN_MSG_CONNECTED) {
+        int fd = nfds ? fds[0] : -1;
+        for (size_t i = 1; i < nfds; i++)
+            close(fds[i]);
+        if (h->broker)
+            cdn_broker_publish_ready(h->broker, m->u.connect.id, fd, m->u.connect.errnum);
+        else if (fd >= 0)
+            close(fd);
         return;
     }
     for (size_t i = 0; i < nfds; i++)
@@ -268,6 +327,11 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
     if (plan->argv.n == 0)
         return cdn_error_usage(err, "no command to run");
 
+    host_ctx_t h = {.plan = plan, .res = res, .audit = opts->audit};
+    if (publish_listen(plan, &h, err) < 0) {
+        publish_close(&h);
+        return -1;
+    }
     pty_state_t pt = {.master = -1};
     cdn_tty_setup_t ts;
     bool use_pty = !opts->force_no_pty && isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -277,6 +341,7 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
     int ctl[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0) {
         pty_restore(&pt);
+        publish_close(&h);
         return cdn_error(err, errno, "creating the control channel");
     }
     /* Violation reports must never block pid 1: give the channel room. */
@@ -308,10 +373,12 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
         close(ctl[1]);
         if (sfd >= 0)
             close(sfd);
+        publish_close(&h);
         return -1;
     }
     if (pid == 0) {
         close(ctl[0]);
+        publish_close(&h); /* host-side sockets: never inside */
         if (sfd >= 0)
             close(sfd);
         sigprocmask(SIG_SETMASK, &oldmask, NULL);
@@ -330,7 +397,9 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
             cdn_audit_emit(opts->audit, ev);
     }
 
-    host_ctx_t h = {.plan = plan, .pt = &pt, .res = res, .audit = opts->audit, .pid1 = pid};
+    h.pt = &pt;
+    h.pid1 = pid;
+    h.ctl = ctl[0];
     int status = -1;
     /* Reads of hidden paths never reach the supervisor; the kernel's own
      * Landlock audit records do, for a reader with CAP_AUDIT_READ (root).
@@ -410,11 +479,14 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
     }
     pty_restore(&pt);
     (void)drain_ctl(ctl[0], &h);
+    /* Before ctl[0] closes: the broker thread sends on it. */
+    cdn_broker_stop(h.broker); /* every process of the sandbox is gone */
+    h.broker = NULL;
+    publish_close(&h);
     close(ctl[0]);
     if (sfd >= 0)
         close(sfd);
     sigprocmask(SIG_SETMASK, &oldmask, NULL);
-    cdn_broker_stop(h.broker); /* every process of the sandbox is gone */
     if (llr) {
         cdn_error_t e2;
         (void)cdn_landlock_audit_read(llr, opts->audit, &e2); /* what arrived last */

@@ -7,6 +7,7 @@
 #include <sys/ioctl.h>
 #include <termios.h>
 
+#include "net/net.h"
 #include "plan/plan.h"
 #include "sandbox/supervisor.h"
 #include "util/error.h"
@@ -35,15 +36,19 @@ int cdn_sandbox_run(const cdn_plan_t *plan, const cdn_run_opts_t *opts, cdn_run_
                     cdn_error_t *err);
 void cdn_run_result_free(cdn_run_result_t *res);
 
-/* Messages from the sandbox's pid 1 to the host side. */
+/* Messages between the sandbox's pid 1 and the host side (pid 1 -> host,
+ * except CDN_MSG_CONNECT). */
 enum {
     CDN_MSG_ERROR = 1,
     CDN_MSG_VIOLATION = 2,
     CDN_MSG_EXEC_FAILED = 3,
     CDN_MSG_PTY = 4,    /* one fd: the terminal's master side */
-    CDN_MSG_NETFDS = 5, /* the broker's listening sockets, in cdn_net_fds_t order */
+    CDN_MSG_NETFDS = 5, /* the broker's listening sockets, in cdn_net_fds_t order,
+                           then the allowLocalPorts ones */
+    CDN_MSG_CONNECT = 6,   /* host -> pid 1: a socket connected to 127.0.0.1:port */
+    CDN_MSG_CONNECTED = 7, /* its answer: one fd, or none and errnum */
 };
-#define CDN_MSG_MAX_FDS 8
+#define CDN_MSG_MAX_FDS (8 + CDN_NET_MAX_FORWARDS)
 typedef struct cdn_msg {
     int type;
     union {
@@ -55,7 +60,14 @@ typedef struct cdn_msg {
         } exec;
         struct {
             unsigned present; /* bit i: slot i of cdn_net_fds_t travels */
+            unsigned n_local;
+            uint16_t local_port[CDN_NET_MAX_FORWARDS];
         } netfds;
+        struct {
+            uint64_t id;
+            uint16_t port;
+            int errnum;
+        } connect;
     } u;
 } cdn_msg_t;
 

@@ -225,7 +225,8 @@ static const char *const filesystem_keys[] = {
     "disabled", "denyRead", "allowRead", "allowWrite", "denyWrite", "allowGitConfig", NULL};
 static const char *const credentials_keys[] = {"files",    "envVars", "allowPlaintextInject",
                                                "awsPairs", "sigv4",   NULL};
-static const char *const cordon_keys[] = {"workspace", "env", "hide", "protect", "tcpPorts", NULL};
+static const char *const cordon_keys[] = {"workspace", "env", "hide", "protect", "tcpPorts",
+                                             "allowLocalPorts", NULL};
 
 static const section_t sections[] = {
     {"", top_keys},
@@ -1240,6 +1241,31 @@ static void parse_cordon(vc_t *vc, jv_t c)
                 s->cordon.tcp_ports[s->cordon.n_tcp_ports++] = (int)p;
         }
     }
+
+    jv_t local = member(vc, c, "allowLocalPorts");
+    if (local.j && is_arr(vc, local)) {
+        size_t n = json_array_size(local.j);
+        if (n > CDN_SETTINGS_MAX_LOCAL_PORTS) {
+            BAD(vc, local, "at most %d ports (each is a listening socket inside the sandbox)",
+                CDN_SETTINGS_MAX_LOCAL_PORTS);
+            return;
+        }
+        s->cordon.local_ports = calloc(n ? n : 1, sizeof *s->cordon.local_ports);
+        if (!s->cordon.local_ports) {
+            vc->oom = true;
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            long p;
+            if (!int_value(vc, element(vc, local, i), 1, 65535, &p))
+                continue;
+            bool dup = false;
+            for (size_t k = 0; k < s->cordon.n_local_ports; k++)
+                dup |= s->cordon.local_ports[k] == (uint16_t)p;
+            if (!dup)
+                s->cordon.local_ports[s->cordon.n_local_ports++] = (uint16_t)p;
+        }
+    }
 }
 
 static void parse_root(vc_t *vc, jv_t root)
@@ -1538,6 +1564,7 @@ void cdn_settings_free(cdn_settings_t *s)
     free_pathlist(&s->cordon.hide);
     cdn_strv_free(&s->cordon.protect);
     free(s->cordon.tcp_ports);
+    free(s->cordon.local_ports);
     cdn_strv_free(&s->not_enforced);
     free(s);
 }

@@ -6,10 +6,14 @@
 #pragma once
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stddef.h>
 
 #include "util/error.h"
 #include "util/strv.h"
+
+/* Bounded: each port is one listening socket handed out of the sandbox. */
+#define CDN_SETTINGS_MAX_LOCAL_PORTS 16
 
 typedef struct cdn_pos {
     unsigned line, col; /* 1-based; 0 when not from a file */
@@ -137,6 +141,10 @@ typedef struct cdn_settings {
         bool allow_tcp_ports_set;   /* "tcpPorts" present */
         int *tcp_ports;             /* Landlock: TCP bind/connect allowed ports */
         size_t n_tcp_ports;
+        /* Host loopback ports the sandbox reaches on its own 127.0.0.1 (the
+         * egress broker forwards them); at most CDN_SETTINGS_MAX_LOCAL_PORTS. */
+        uint16_t *local_ports;
+        size_t n_local_ports;
     } cordon;
 
     /* Keys that were present and are parsed, but that this version does not

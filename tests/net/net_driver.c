@@ -211,7 +211,11 @@ int main(int argc, char **argv)
         waitpid(pid, &st, 0);
         return 125;
     }
-    fds = (cdn_net_fds_t){all[0], all[1], all[2], all[3], all[4], all[5], all[6], all[7]};
+    cdn_net_fds_init(&fds);
+    int *slot[] = {&fds.http4,        &fds.http6,        &fds.socks4,   &fds.socks6,
+                   &fds.transparent4, &fds.transparent6, &fds.dns_udp4, &fds.dns_tcp4};
+    for (size_t k = 0; k < 8; k++)
+        *slot[k] = all[k];
     if (cdn_broker_start(&cfg, &fds, on_event, NULL, &b, &err) < 0) {
         cdn_error_print(&err, stderr);
         kill(pid, SIGKILL);

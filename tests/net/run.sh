@@ -159,6 +159,7 @@ expect "raw socket program (ignores proxies)" "$HELLO" $RAWGET allowed.test 80
 expect "listed IPv6 literal, no proxy (transparent over ::1)" "$HELLO" $C --noproxy '*' "http://[2001:db8:100::2]/index.html"
 expect "listed IPv6 literal through the proxy" "$HELLO" $C "http://[2001:db8:100::2]/index.html"
 expect "DNS answers an allowed name (synthetic 198.18/15)" "NOERROR 198\.1[89]\." python3 $HERE/dnsq.py 127.0.0.1 allowed.test
+expect "DNS answers a wildcard-allowed name" "NOERROR 198\.1[89]\." python3 $HERE/dnsq.py 127.0.0.1 www.allowed.test
 
 echo "# denials"
 expect "denied name via proxy: 403 naming the rule" "X-Cordon-Denied: rule=no match in network.allowedDomains; allow-with=add \"denied.test\" to network.allowedDomains" $C -i http://denied.test/
@@ -303,6 +304,67 @@ JSON
     cordon_rc=${PIPESTATUS[0]}
 fi
 
+# --- cordon run: allowLocalPorts and --publish, on the client namespace's
+# loopback (the host side's) ---
+local_rc=0
+publish_rc=0
+if [ -n "$CORDON" ]; then
+    mkdir -p "$W/lo" "$W/pub"
+    echo "served on the host's loopback" > "$W/lo/index.html"
+    echo "served inside the sandbox" > "$W/pub/index.html"
+    client python3 -m http.server 18431 --bind 127.0.0.1 -d "$W/lo" >/dev/null 2>&1 &
+    client python3 -m http.server 18432 --bind 127.0.0.1 -d "$W/lo" >/dev/null 2>&1 &
+    for i in $(seq 50); do
+        client curl -s -o /dev/null --max-time 1 http://127.0.0.1:18431/ &&
+            client curl -s -o /dev/null --max-time 1 http://127.0.0.1:18432/ && break
+        sleep 0.1
+    done
+    cat > "$W/inside4.sh" <<'INSIDE'
+set -u
+pass=0; fail=0
+expect() {
+    local desc=$1 pat=$2; shift 2
+    local out; out=$("$@" 2>&1)
+    if printf '%s' "$out" | grep -qE -- "$pat"; then pass=$((pass+1)); echo "ok - $desc"; else fail=$((fail+1)); echo "not ok - $desc"; printf '    %s\n' "$out" | head -8; fi
+}
+expect "allowLocalPorts ($MODE): the listed host port answers on 127.0.0.1" "served on the host's loopback" curl -sS --max-time 10 --noproxy '*' http://127.0.0.1:18431/
+expect "allowLocalPorts ($MODE): an unlisted host port stays unreachable" "Connection refused|Failed to connect" curl -sS --max-time 10 --noproxy '*' http://127.0.0.1:18432/
+echo "$pass passed, $fail failed (inside, allowLocalPorts, $MODE)"
+[ $fail = 0 ]
+INSIDE
+    printf '{"network": {"allowedDomains": ["allowed.test"]}, "cordon": {"allowLocalPorts": [18431]}}\n' \
+        > "$W/local-broker.json"
+    printf '{"cordon": {"allowLocalPorts": [18431]}}\n' > "$W/local-only.json"
+    for mode in broker only; do
+        client env W="$W" HOME="$W" MODE="$mode" \
+            timeout -k 5 100 "$CORDON" run --quiet --settings "$W/local-$mode.json" --workspace "$W" \
+            --dns-upstream 198.51.100.2 --audit-log "$W/local-$mode.jsonl" \
+            -- bash "$W/inside4.sh" | tee -a "$W/local.out"
+        [ "${PIPESTATUS[0]}" = 0 ] || local_rc=1
+    done
+
+    # --publish: the sandbox's server reached from the host side, then gone.
+    # Not through client(): $! must be the process that gets the signal
+    # (ip netns exec execs timeout, which passes SIGTERM on to cordon).
+    ip netns exec "$NC" timeout -k 5 60 "$CORDON" run --quiet --no-pty --workspace "$W" \
+        --audit-log "$W/publish.jsonl" --publish 18080 \
+        -- python3 -m http.server 18080 --bind 127.0.0.1 -d "$W/pub" >"$W/publish.out" 2>&1 &
+    cpid=$!
+    got=
+    for i in $(seq 100); do
+        got=$(client curl -s --max-time 2 http://127.0.0.1:18080/) && [ -n "$got" ] && break
+        sleep 0.1
+    done
+    if [ "$got" = "served inside the sandbox" ]; then echo "ok - --publish: the host reaches the sandbox's server"
+    else echo "not ok - --publish: the host got '$got'"; publish_rc=1; fi
+    kill -TERM "$cpid" 2>/dev/null
+    wait "$cpid"
+    if client curl -s --max-time 2 http://127.0.0.1:18080/ >/dev/null; then
+        echo "not ok - --publish: the port stays open after cordon exits"; publish_rc=1
+        client ss -ltnp | sed 's/^/    /'; ps -ef | grep -E "[c]ordon|[h]ttp.server 18080" | sed 's/^/    /'
+    else echo "ok - --publish: the port is closed after cordon exits"; fi
+fi
+
 # --- what the broker reported, and what reached the test internet ---
 pass=0; fail=0
 check() { if grep -qE -- "$2" "$3"; then pass=$((pass+1)); echo "ok - $1"; else fail=$((fail+1)); echo "not ok - $1"; fi; }
@@ -314,6 +376,9 @@ check "allow event for IPv6 transparent capture" "^allow transparent 2001:db8:10
 check "allow event for SOCKS5" "^allow socks5 www.allowed.test 198.51.100.2 443" "$EV"
 check "deny event for a denied name (http)" "^deny http denied.test .* rule=no match in network.allowedDomains" "$EV"
 check "deny event for a denied DNS query" "^deny dns denied.test .* rule=no match" "$EV"
+check "allow event for an answered DNS query, with its pattern" '^allow dns allowed.test 198\.1[89]\.[0-9.]+ 53 .*rule=network.allowedDomains "allowed.test"' "$EV"
+check "deny event for a TXT query" '^deny dns allowed.test - 53 .*rule=only A and AAAA queries are answered' "$EV"
+check "allow event for a wildcard DNS answer" '^allow dns www.allowed.test .*rule=network.allowedDomains "\*.allowed.test"' "$EV"
 check "deny event for deniedDomains" "^deny http evil.allowed.test .*rule=network.deniedDomains" "$EV"
 check "deny event for an IP literal" "^deny (http|transparent) 198.51.100.2 .*IP literal" "$EV"
 check "deny event for a private address" "^deny http private.test 10.77.0.2 .*is private" "$EV"
@@ -335,10 +400,15 @@ if [ -n "$CORDON" ]; then
     check "cordon run: net.deny for denied.test" '"kind":"net.deny".*"host":"denied.test"' "$J"
     check "cordon run: net.deny for the metadata address" '"kind":"net.deny".*"host":"metadata.test"' "$J"
     check "cordon run: net.deny for deniedDomains" '"kind":"net.deny".*"host":"evil.allowed.test"' "$J"
+    check "cordon run: net.allow for a DNS answer" '"kind":"net.allow".*"host":"allowed.test".*"port":53,"protocol":"udp","rule":"network.allowedDomains' "$J"
+    for mode in broker only; do
+        check "cordon run: net.allow for allowLocalPorts ($mode)" '"kind":"net.allow".*"port":18431,"protocol":"tcp","rule":"allowLocalPorts 18431","bytes_in":[1-9]' "$W/local-$mode.jsonl"
+    done
+    check "cordon run: net.allow for --publish" '"kind":"net.allow".*"port":18080,"protocol":"tcp","rule":"publish 18080","bytes_in":[1-9]' "$W/publish.jsonl"
 fi
 echo "$pass passed, $fail failed (events)"
 if [ "$inside_rc" != 0 ] || [ "$inside2_rc" != 0 ] || [ "$inside3_rc" != 0 ] || [ "$cordon_rc" != 0 ] ||
-    [ "$fail" != 0 ]; then
+    [ "$local_rc" != 0 ] || [ "$publish_rc" != 0 ] || [ "$fail" != 0 ]; then
     echo "FAIL: see above (KEEP=1 keeps $W)"
     exit 1
 fi

@@ -8,6 +8,8 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <stdbool.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -248,12 +250,114 @@ static void test_env(void **state)
     cdn_strv_free(&env);
 }
 
+/* A port nobody listens on: bound, then closed. */
+static uint16_t dead_port(void)
+{
+    uint16_t p;
+    close(listen_lo(&p));
+    return p;
+}
+
+/* Stands in for pid 1: connects on the broker thread and answers at once. */
+static cdn_broker_t *fwd_broker;
+static int fake_pid1(void *ctx, uint64_t id, uint16_t port)
+{
+    (void)ctx;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port),
+                            .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    if (connect(fd, (struct sockaddr *)&a, sizeof a) < 0) {
+        int e = errno;
+        close(fd);
+        return cdn_broker_publish_ready(fwd_broker, id, -1, e);
+    }
+    return cdn_broker_publish_ready(fwd_broker, id, fd, 0);
+}
+
+static void wait_events(int allow, int deny)
+{
+    for (int i = 0; i < 300; i++) {
+        pthread_mutex_lock(&mu);
+        bool done = n_allow >= allow && n_deny >= deny;
+        pthread_mutex_unlock(&mu);
+        if (done)
+            break;
+        usleep(10000);
+    }
+    pthread_mutex_lock(&mu);
+    assert_int_equal(n_allow, allow);
+    assert_int_equal(n_deny, deny);
+    pthread_mutex_unlock(&mu);
+}
+
+/* allowLocalPorts and --publish without proxies: no resolver, no upstream;
+ * each connection relayed is one allow, each dead end one denial and a
+ * closed client. */
+static void test_forwarders(void **state)
+{
+    (void)state;
+    uint16_t oport;
+    int ofd = listen_lo(&oport);
+    pthread_t th;
+    pthread_create(&th, NULL, origin, &ofd);
+    pthread_detach(th);
+    uint16_t dead = dead_port();
+
+    cdn_net_config_t cfg;
+    cdn_net_config_init(&cfg, NULL);
+    cfg.dns_upstream = "not an address"; /* proves no resolver is set up */
+    cdn_net_fds_t fds;
+    cdn_net_fds_init(&fds);
+    uint16_t l_ok, l_dead, p_ok, p_dead;
+    fds.local[0] = listen_lo(&l_ok);
+    fds.local_port[0] = oport;
+    fds.local[1] = listen_lo(&l_dead);
+    fds.local_port[1] = dead;
+    fds.n_local = 2;
+    cdn_net_publish_t pub[2] = {{.fd = listen_lo(&p_ok), .port = oport},
+                                {.fd = listen_lo(&p_dead), .port = dead}};
+    cfg.publish = pub;
+    cfg.n_publish = 2;
+    cfg.publish_request = fake_pid1;
+    pthread_mutex_lock(&mu);
+    n_allow = n_deny = 0;
+    pthread_mutex_unlock(&mu);
+    cdn_error_t err;
+    if (cdn_broker_start(&cfg, &fds, on_event, NULL, &fwd_broker, &err) < 0) {
+        cdn_error_print(&err, stderr);
+        fail();
+    }
+    cdn_net_fds_close(&fds);
+    close(pub[0].fd);
+    close(pub[1].fd);
+
+    char buf[4096];
+    const uint16_t ok_ports[] = {l_ok, p_ok};
+    for (size_t i = 0; i < 2; i++) {
+        int c = connect_lo(ok_ports[i]);
+        assert_int_equal(write(c, "GET / HTTP/1.0\r\n\r\n", 18), 18);
+        read_all(c, buf, sizeof buf);
+        close(c);
+        assert_non_null(strstr(buf, "hello"));
+    }
+    const uint16_t dead_ports[] = {l_dead, p_dead};
+    for (size_t i = 0; i < 2; i++) {
+        int c = connect_lo(dead_ports[i]);
+        assert_int_equal(read_all(c, buf, sizeof buf), 0); /* closed, nothing said */
+        close(c);
+    }
+    wait_events(2, 2);
+    cdn_broker_stop(fwd_broker);
+    fwd_broker = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_env),
         cmocka_unit_test(test_proxy_on_loopback),
         cmocka_unit_test(test_emfile),
+        cmocka_unit_test(test_forwarders),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -206,7 +206,8 @@ static void test_cordon_keys(void **state)
                 "\"C.UTF-8\", \"EMPTY\": \"\"}},\n"
                 "  \"hide\": [\"~/.gnupg\", {\"path\": \"/a[1]\", \"literal\": true}],\n"
                 "  \"protect\": [\".env\", \"config/*.key\"],\n"
-                "  \"tcpPorts\": [8080, 5432]\n"
+                "  \"tcpPorts\": [8080, 5432],\n"
+                "  \"allowLocalPorts\": [5432, 6379, 5432]\n"
                 "}}");
     assert_int_equal(s->cordon.workspace_mode, CDN_WS_READ_WRITE_NO_DELETE);
     assert_int_equal(s->cordon.env_passthrough.n, 1);
@@ -220,6 +221,9 @@ static void test_cordon_keys(void **state)
     assert_true(s->cordon.allow_tcp_ports_set);
     assert_int_equal(s->cordon.n_tcp_ports, 2);
     assert_int_equal(s->cordon.tcp_ports[1], 5432);
+    assert_int_equal(s->cordon.n_local_ports, 2);
+    assert_int_equal(s->cordon.local_ports[0], 5432);
+    assert_int_equal(s->cordon.local_ports[1], 6379);
     assert_int_equal(s->not_enforced.n, 0);
     cdn_settings_free(s);
 
@@ -245,6 +249,13 @@ static void test_cordon_keys(void **state)
                            "relative to the workspace"));
     assert_non_null(strstr(load_err("{\"cordon\": {\"protect\": [\"a/../b\"]}}"), "\"..\""));
     assert_non_null(strstr(load_err("{\"cordon\": {\"tcpPorts\": [0]}}"), "cordon.tcpPorts[0]"));
+    assert_non_null(strstr(load_err("{\"cordon\": {\"allowLocalPorts\": [65536]}}"),
+                           "cordon.allowLocalPorts[0]"));
+    assert_non_null(strstr(load_err("{\"cordon\": {\"allowLocalPorts\": [\"5432\"]}}"),
+                           "expected an integer"));
+    assert_non_null(strstr(load_err("{\"cordon\": {\"allowLocalPorts\": [1,2,3,4,5,6,7,8,9,10,"
+                                    "11,12,13,14,15,16,17]}}"),
+                           "at most 16 ports"));
     assert_non_null(strstr(load_err("{\"cordon\": {\"hide\": [\"\"]}}"), "must not be empty"));
     assert_string_equal(load_err("{\"cordon\": {\"tcpPort\": [1]}}"),
                         "settings.json:1:13: unknown key \"tcpPort\" in \"cordon\" (did you mean "
