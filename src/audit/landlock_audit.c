@@ -214,7 +214,8 @@ static int audit_request(int fd, int type, const void *payload, size_t len, cdn_
     req.h.nlmsg_len = (uint32_t)NLMSG_LENGTH(len);
     req.h.nlmsg_type = (uint16_t)type;
     req.h.nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
-    memcpy(NLMSG_DATA(&req.h), payload, len);
+    if (len) /* AUDIT_GET carries no payload (and payload may be NULL) */
+        memcpy(NLMSG_DATA(&req.h), payload, len);
     struct sockaddr_nl kernel = {.nl_family = AF_NETLINK};
     if (sendto(fd, &req, req.h.nlmsg_len, 0, (struct sockaddr *)&kernel, sizeof kernel) < 0)
         return cdn_error(err, errno, "talking to the kernel's audit subsystem");
