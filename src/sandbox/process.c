@@ -5,6 +5,7 @@
 #include <linux/capability.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/prctl.h>
@@ -41,7 +42,15 @@ int cdn_caps_drop_all(cdn_error_t *err)
 {
     /* The bounding set first: dropping from it needs CAP_SETPCAP, which the
      * capset below removes. */
-    for (int cap = 0; cap <= 63; cap++)
+    int last = 63; /* the kernel's highest capability, when it says */
+    int fd = open("/proc/sys/kernel/cap_last_cap", O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+        char buf[16] = "";
+        if (read(fd, buf, sizeof buf - 1) > 0 && atoi(buf) > 0 && atoi(buf) < 64)
+            last = atoi(buf);
+        close(fd);
+    }
+    for (int cap = 0; cap <= last; cap++)
         if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) < 0 && errno != EINVAL)
             return cdn_error(err, errno, "dropping capability %d from the bounding set", cap);
     if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
