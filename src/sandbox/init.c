@@ -32,6 +32,7 @@
 #include "sandbox/supervisor.h"
 #include "seccomp/seccomp.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
 
 static int g_ctl = -1;
 
@@ -47,41 +48,16 @@ static _Noreturn void fail(const cdn_error_t *err, int status)
 
 static int send_fd(int sock, int fd)
 {
-    char dummy = 'F';
-    struct iovec iov = {&dummy, 1};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &fd, sizeof fd);
-    return sendmsg(sock, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+    return cdn_send_fds(sock, "F", 1, &fd, 1);
 }
 
 static int recv_fd(int sock)
 {
     char dummy;
-    struct iovec iov = {&dummy, 1};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
-    ssize_t n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
-    if (n <= 0)
+    int fd = -1;
+    size_t n = 1;
+    if (cdn_recv_fds(sock, &dummy, 1, &fd, &n, 0) <= 0 || n != 1)
         return -1;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    if (!c || c->cmsg_type != SCM_RIGHTS)
-        return -1;
-    int fd;
-    memcpy(&fd, CMSG_DATA(c), sizeof fd);
     return fd;
 }
 
@@ -166,23 +142,7 @@ fail_err:
 
 static int send_msg_fds(int ctl_fd, const cdn_msg_t *m, const int *fds, size_t n)
 {
-    struct iovec iov = {(void *)(uintptr_t)m, sizeof *m};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int) * CDN_MSG_MAX_FDS)];
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
-    if (n) {
-        mh.msg_control = u.buf;
-        mh.msg_controllen = CMSG_SPACE(sizeof(int) * n);
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-        c->cmsg_level = SOL_SOCKET;
-        c->cmsg_type = SCM_RIGHTS;
-        c->cmsg_len = CMSG_LEN(sizeof(int) * n);
-        memcpy(CMSG_DATA(c), fds, sizeof(int) * n);
-    }
-    return sendmsg(ctl_fd, &mh, MSG_NOSIGNAL) < 0 ? -1 : 0;
+    return cdn_send_fds(ctl_fd, m, sizeof *m, fds, n);
 }
 
 /* The listening sockets go to the host side, which serves them; this
@@ -350,22 +310,7 @@ static int open_pty(const cdn_tty_setup_t *tty, int ctl_fd, cdn_error_t *err)
     cdn_msg_t m;
     memset(&m, 0, sizeof m);
     m.type = CDN_MSG_PTY;
-    char dummy = 0;
-    struct iovec iov = {&m, sizeof m};
-    union {
-        struct cmsghdr h;
-        char buf[CMSG_SPACE(sizeof(int))];
-    } u;
-    memset(&u, 0, sizeof u);
-    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                        .msg_controllen = sizeof u.buf};
-    (void)dummy;
-    struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
-    c->cmsg_level = SOL_SOCKET;
-    c->cmsg_type = SCM_RIGHTS;
-    c->cmsg_len = CMSG_LEN(sizeof(int));
-    memcpy(CMSG_DATA(c), &master, sizeof master);
-    if (sendmsg(ctl_fd, &mh, MSG_NOSIGNAL) < 0)
+    if (send_msg_fds(ctl_fd, &m, &master, 1) < 0)
         return cdn_error(err, errno, "handing the terminal to the host side");
     close(master);
     return slave;

@@ -27,6 +27,9 @@
 #include "kernel/kernel.h"
 #include "net/net.h"
 #include "util/cleanup.h"
+#include "util/fdpass.h"
+
+_Static_assert(CDN_MSG_MAX_FDS <= CDN_FDPASS_MAX, "control messages carry at most CDN_FDPASS_MAX fds");
 
 #define MAX_VIOLATIONS 1024
 
@@ -291,26 +294,13 @@ static bool drain_ctl(int ctl, host_ctx_t *h)
 {
     for (;;) {
         cdn_msg_t m;
-        struct iovec iov = {&m, sizeof m};
-        union {
-            struct cmsghdr h;
-            char buf[CMSG_SPACE(sizeof(int) * CDN_MSG_MAX_FDS)];
-        } u;
-        struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf,
-                            .msg_controllen = sizeof u.buf};
-        ssize_t n = recvmsg(ctl, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+        int fds[CDN_MSG_MAX_FDS];
+        size_t nfds = CDN_MSG_MAX_FDS;
+        ssize_t n = cdn_recv_fds(ctl, &m, sizeof m, fds, &nfds, MSG_DONTWAIT);
         if (n == 0)
             return false;
         if (n < 0)
             return errno == EAGAIN || errno == EINTR;
-        int fds[CDN_MSG_MAX_FDS];
-        size_t nfds = 0;
-        for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c))
-            if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_RIGHTS) {
-                size_t k = (c->cmsg_len - CMSG_LEN(0)) / sizeof(int);
-                for (size_t i = 0; i < k && nfds < CDN_MSG_MAX_FDS; i++)
-                    memcpy(&fds[nfds++], CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-            }
         if ((size_t)n == sizeof m) {
             handle_msg(h, &m, fds, nfds);
         } else {
