@@ -127,17 +127,23 @@ static int remount_ro(const char *target, unsigned long extra, cdn_error_t *err)
     return 0;
 }
 
-int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
+int cdn_mounts_apply(const cdn_plan_t *plan, cdn_hidden_fuse_t *hf, cdn_error_t *err)
 {
     int rc = -1;
     size_t n = plan->n_mounts;
     int *fds = calloc(n ? n : 1, sizeof(int));
+    int *fusefds = calloc(n ? n : 1, sizeof(int)); /* /dev/fuse per observed mask */
+    bool *observed = calloc(n ? n : 1, sizeof(bool));
     int devfds[N_DEV_NODES];
     int rootfd = -1;
-    if (!fds)
+    if (!fds || !fusefds || !observed) {
+        free(fds);
+        free(fusefds);
+        free(observed);
         return cdn_error(err, ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++)
-        fds[i] = -1;
+        fds[i] = fusefds[i] = -1;
     for (size_t i = 0; i < N_DEV_NODES; i++)
         devfds[i] = -1;
 
@@ -169,6 +175,12 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         if (fds[i] < 0)
             goto out;
     }
+    /* The observer's devices, while the host's /dev is in view; without
+     * one a mask simply stays plain. */
+    bool observe = hf && plan->layers[CDN_LAYER_HIDDEN_OBSERVER].enabled;
+    for (size_t i = 0, k = 0; observe && i < n && k < CDN_HF_MAX_MOUNTS; i++)
+        if (cdn_plan_mask_observable(plan, i) && (fusefds[i] = cdn_hf_open_dev()) >= 0)
+            k++;
     for (size_t i = 0; dev_nodes[i]; i++) {
         char p[64];
         snprintf(p, sizeof p, "/dev/%s", dev_nodes[i]);
@@ -226,6 +238,9 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         case CDN_MNT_MASK_DIR:
             if (ensure_mountpoint(m->target, true, err) < 0)
                 goto out;
+            if (fusefds[i] >= 0 &&
+                (observed[i] = cdn_hf_mount(hf, steal_fd(&fusefds[i]), m->target, true) == 0))
+                break;
             /* mode 000: unreadable even before Landlock; made read-only in
              * step 5, after any re-opened path inside got its mount point. */
             if (mount("tmpfs", m->target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -237,6 +252,9 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         case CDN_MNT_MASK_FILE:
         case CDN_MNT_BIND_RO:
         case CDN_MNT_BIND_RW: {
+            if (fusefds[i] >= 0 && ensure_mountpoint(m->target, false, err) == 0 &&
+                (observed[i] = cdn_hf_mount(hf, steal_fd(&fusefds[i]), m->target, false) == 0))
+                break;
             bool dir = false;
             if (m->kind != CDN_MNT_MASK_FILE && fstat(fds[i], &st) == 0)
                 dir = S_ISDIR(st.st_mode);
@@ -251,8 +269,8 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
      * under /root) must stay traversable: search-only, never listable. */
     for (size_t i = 0; i < n; i++) {
         const cdn_mount_t *m = &plan->mounts[i];
-        if (m->kind != CDN_MNT_MASK_DIR)
-            continue;
+        if (m->kind != CDN_MNT_MASK_DIR || observed[i])
+            continue; /* FUSE masks are mounted read-only and stay mode 000 */
         size_t l = strlen(m->target);
         for (size_t j = i + 1; j < n; j++)
             if (strncmp(plan->mounts[j].target, m->target, l) == 0 &&
@@ -270,14 +288,19 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         goto out;
     rc = 0;
 out:
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (fds[i] >= 0)
             close(fds[i]);
+        if (fusefds[i] >= 0)
+            close(fusefds[i]);
+    }
     for (size_t i = 0; i < N_DEV_NODES; i++)
         if (devfds[i] >= 0)
             close(devfds[i]);
     if (rootfd >= 0)
         close(rootfd);
     free(fds);
+    free(fusefds);
+    free(observed);
     return rc;
 }

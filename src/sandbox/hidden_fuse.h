@@ -1,0 +1,91 @@
+/* The hidden-path observer: hidden places served by a tiny FUSE server, so
+ * that every attempt to look into or open one arrives as a request carrying
+ * the caller's pid, is refused (EACCES) and reported as a violation.
+ *
+ * Observation, not protection: the server only ever refuses, the mount is
+ * read-only, and when FUSE is unavailable the plain masks (sandbox/mounts.c)
+ * stay, unobserved.  A dead server leaves the mounts answering ENOTCONN:
+ * still nothing readable.
+ *
+ * Why a hand-written protocol subset rather than libfuse3: we answer ten
+ * opcodes with constant replies; libfuse's session loop, threads and option
+ * parser would be most of the code in the sandbox's process tree and a new
+ * runtime dependency.  The parser below is pure (bytes in, bytes out) so it
+ * is unit-tested and fuzzed (tests/fuzz/fuzz_hidden_fuse.c). */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/error.h"
+
+#define CDN_HF_MAX_MOUNTS 64
+#define CDN_HF_BUFSIZE 8192  /* FUSE_MIN_READ_BUFFER: no request we accept is larger */
+#define CDN_HF_REPLY_MAX 256 /* the largest reply we build (fuse_attr_out + header) */
+
+/* One connection's protocol state. */
+typedef struct cdn_hf_conn {
+    bool is_dir;      /* the hidden place is a folder (else a file) */
+    bool initialized; /* FUSE_INIT answered */
+    uint32_t minor;   /* negotiated protocol minor */
+    uint32_t uid, gid; /* owner shown for the root, inside the user namespace */
+    uint64_t time;    /* shown as atime/mtime/ctime */
+} cdn_hf_conn_t;
+
+typedef enum cdn_hf_kind {
+    CDN_HF_NONE = 0, /* nothing to report */
+    CDN_HF_LOOKUP,   /* a name inside the hidden folder was asked for */
+    CDN_HF_OPEN,     /* the hidden file was opened */
+    CDN_HF_OPENDIR,  /* the hidden folder was opened to be listed */
+    CDN_HF_ACCESS,   /* access()/chdir() asked for more than existence */
+} cdn_hf_kind_t;
+
+typedef struct cdn_hf_seen {
+    cdn_hf_kind_t kind;
+    uint32_t pid;   /* the caller, in the connection's pid namespace (0: none) */
+    char name[256]; /* CDN_HF_LOOKUP: the name asked for */
+} cdn_hf_seen_t;
+
+/* Handle one request exactly as read from /dev/fuse.  Writes the reply to
+ * `reply` (at least CDN_HF_REPLY_MAX bytes) and returns its length, 0 when
+ * the request takes no reply (FORGET, INTERRUPT), or -1 when the byte stream
+ * is not a well-formed request (the connection must then be dropped). */
+int cdn_hf_handle(cdn_hf_conn_t *c, const void *req, size_t len, void *reply, size_t cap,
+                  cdn_hf_seen_t *seen);
+
+/* The operation named in the violation: "read", "list", "stat" or "exec", refined
+ * by the system call the caller is blocked in (-1: unknown). */
+const char *cdn_hf_op_name(cdn_hf_kind_t kind, long syscall_nr);
+
+/* A program search, not a read: `name` in the hidden folder `mount` leads
+ * to an entry of the colon-separated `search_path` (a PATH naming
+ * /root/.cargo/bin makes every shell look there for each command). */
+bool cdn_hf_is_path_search(const char *mount, const char *name, const char *search_path);
+
+/* The mounts of one sandbox, and the server process serving them. */
+typedef struct cdn_hidden_fuse {
+    int fd[CDN_HF_MAX_MOUNTS];
+    char *path[CDN_HF_MAX_MOUNTS];
+    cdn_hf_conn_t conn[CDN_HF_MAX_MOUNTS];
+    size_t n;
+    pid_t server;
+    char search_path[2][4096]; /* the command's PATH and pid 1's (execvpe's) */
+} cdn_hidden_fuse_t;
+
+void cdn_hf_init(cdn_hidden_fuse_t *hf);
+/* /dev/fuse, opened while the host's /dev is still visible; -1 if absent. */
+int cdn_hf_open_dev(void);
+/* Mount `devfd` (consumed either way) as the hidden place at `target`.
+ * Returns 0, or -1 when FUSE could not be mounted (keep the plain mask). */
+int cdn_hf_mount(cdn_hidden_fuse_t *hf, int devfd, const char *target, bool is_dir);
+/* Fork the server (no capabilities, not dumpable) that answers every
+ * mount and reports on `report_fd`; the caller keeps no /dev/fuse fd, so the
+ * server's death aborts the connections.  Nothing to do without mounts. */
+int cdn_hf_start(cdn_hidden_fuse_t *hf, int report_fd, char *const *env, cdn_error_t *err);
+/* Landlock refuses opening a hidden file before the request could reach the
+ * server: grant reading the decoy inode (the FUSE root, which has no content;
+ * the host file under it gets nothing). */
+int cdn_hf_landlock_grant(const cdn_hidden_fuse_t *hf, int ruleset, cdn_error_t *err);
+void cdn_hf_free(cdn_hidden_fuse_t *hf);
