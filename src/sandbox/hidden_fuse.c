@@ -1,8 +1,8 @@
-/* See hidden_fuse.h.  Each hidden place is its own FUSE connection whose
- * only inode is the root (nodeid 1): mode 000, size 0, no entries.  Every
- * LOOKUP inside, every OPEN/OPENDIR of the root and every access() asking
- * for a right is refused with EACCES -- what the plain masks answer -- and
- * reported.  Mounted without default_permissions on purpose: the kernel then
+/* See hidden_fuse.h.  Each hidden place is a node of one FUSE connection
+ * (nodeid 2 + index), bind-mounted onto the place: mode 000, size 0, no
+ * entries.  Every LOOKUP inside, every OPEN/OPENDIR of a node and every
+ * access() asking for a right is refused with EACCES -- what the plain masks
+ * answer -- and reported.  Mounted without default_permissions on purpose: the kernel then
  * asks us instead of refusing a mode-000 inode silently. */
 #include "sandbox/hidden_fuse.h"
 
@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <linux/fuse.h>
 #include <linux/landlock.h>
+#include <linux/mount.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -53,12 +54,14 @@ static int reply_err(void *out, size_t cap, uint64_t unique, int error)
     return reply_hdr(out, cap, unique, error, NULL, 0);
 }
 
-static void root_attr(const cdn_hf_conn_t *c, struct fuse_attr *a)
+/* nodeid 1 is the root, a folder; 2 + i is hidden place i. */
+static void node_attr(const cdn_hf_conn_t *c, uint64_t nodeid, struct fuse_attr *a)
 {
+    bool dir = nodeid == FUSE_ROOT_ID || c->is_dir[nodeid - 2];
     memset(a, 0, sizeof *a);
-    a->ino = FUSE_ROOT_ID;
-    a->mode = c->is_dir ? S_IFDIR : S_IFREG; /* no permission bits at all */
-    a->nlink = c->is_dir ? 2 : 1;
+    a->ino = nodeid;
+    a->mode = dir ? S_IFDIR : S_IFREG; /* no permission bits at all */
+    a->nlink = dir ? 2 : 1;
     a->uid = c->uid;
     a->gid = c->gid;
     a->blksize = 4096;
@@ -104,12 +107,58 @@ static bool valid_name(const uint8_t *body, size_t blen, char *name, size_t cap)
     return strcmp(name, ".") != 0 && strcmp(name, "..") != 0;
 }
 
+/* "0" .. "n-1", strictly decimal without leading zeros. */
+static bool node_index(const char *name, size_t n, size_t *idx)
+{
+    size_t v = 0, l = strlen(name);
+    if (l == 0 || l > 2 || (l > 1 && name[0] == '0'))
+        return false;
+    for (size_t i = 0; i < l; i++) {
+        if (name[i] < '0' || name[i] > '9')
+            return false;
+        v = v * 10 + (size_t)(name[i] - '0');
+    }
+    *idx = v;
+    return v < n;
+}
+
+/* The root: only pid 1 reaches it, to bind the nodes (afterwards it is a
+ * detached mount nobody holds). */
+static int root_request(const cdn_hf_conn_t *c, const struct fuse_in_header *h,
+                        const uint8_t *body, size_t blen, void *out, size_t cap)
+{
+    char name[256];
+    size_t idx;
+    switch (h->opcode) {
+    case FUSE_LOOKUP: {
+        if (!valid_name(body, blen, name, sizeof name))
+            return reply_err(out, cap, h->unique, EIO);
+        if (!node_index(name, c->n, &idx))
+            return reply_err(out, cap, h->unique, ENOENT);
+        struct fuse_entry_out e;
+        memset(&e, 0, sizeof e);
+        e.nodeid = idx + 2;
+        e.generation = 1;
+        e.entry_valid = e.attr_valid = ATTR_VALID_S;
+        node_attr(c, e.nodeid, &e.attr);
+        return reply_hdr(out, cap, h->unique, 0, &e, sizeof e);
+    }
+    case FUSE_GETATTR:
+    case FUSE_STATFS:
+    case FUSE_ACCESS:
+        return 1; /* as for any node */
+    default:
+        return reply_err(out, cap, h->unique, EACCES);
+    }
+}
+
 int cdn_hf_handle(cdn_hf_conn_t *c, const void *req, size_t len, void *out, size_t cap,
                   cdn_hf_seen_t *seen)
 {
     struct fuse_in_header h;
     memset(seen, 0, sizeof *seen);
-    if (len < sizeof h || len > CDN_HF_BUFSIZE || cap < CDN_HF_REPLY_MAX)
+    if (len < sizeof h || len > CDN_HF_BUFSIZE || cap < CDN_HF_REPLY_MAX ||
+        c->n > CDN_HF_MAX_MOUNTS)
         return -1;
     memcpy(&h, req, sizeof h);
     if (h.len != len)
@@ -119,8 +168,8 @@ int cdn_hf_handle(cdn_hf_conn_t *c, const void *req, size_t len, void *out, size
 
     switch (h.opcode) {
     case FUSE_FORGET:
-    case FUSE_BATCH_FORGET:
-    case FUSE_INTERRUPT: /* every request is answered at once: nothing to cancel */
+    case FUSE_BATCH_FORGET: /* the nodes are fixed: nothing to forget */
+    case FUSE_INTERRUPT:    /* every request is answered at once: nothing to cancel */
         return 0;
     case FUSE_INIT:
         return do_init(c, &h, body, blen, out, cap);
@@ -129,21 +178,30 @@ int cdn_hf_handle(cdn_hf_conn_t *c, const void *req, size_t len, void *out, size
     }
     if (!c->initialized)
         return reply_err(out, cap, h.unique, EIO);
-    /* Only the root exists: any other node is a kernel we do not understand. */
-    if (h.nodeid != FUSE_ROOT_ID)
+    /* Only the root and the nodes exist: anything else is a kernel we do
+     * not understand. */
+    if (h.nodeid < FUSE_ROOT_ID || h.nodeid >= c->n + 2)
         return reply_err(out, cap, h.unique, EIO);
+    if (h.nodeid == FUSE_ROOT_ID) {
+        int r = root_request(c, &h, body, blen, out, cap);
+        if (r != 1)
+            return r;
+    }
+    bool is_dir = h.nodeid == FUSE_ROOT_ID || c->is_dir[h.nodeid - 2];
+    bool report = h.nodeid != FUSE_ROOT_ID;
     seen->pid = h.pid;
+    seen->node = report ? h.nodeid - 2 : 0;
 
     switch (h.opcode) {
     case FUSE_GETATTR: {
         struct fuse_attr_out o;
         memset(&o, 0, sizeof o);
         o.attr_valid = ATTR_VALID_S;
-        root_attr(c, &o.attr);
+        node_attr(c, h.nodeid, &o.attr);
         return reply_hdr(out, cap, h.unique, 0, &o, sizeof o);
     }
     case FUSE_LOOKUP:
-        if (!c->is_dir)
+        if (!is_dir)
             return reply_err(out, cap, h.unique, ENOTDIR);
         if (!valid_name(body, blen, seen->name, sizeof seen->name))
             return reply_err(out, cap, h.unique, EIO);
@@ -152,12 +210,12 @@ int cdn_hf_handle(cdn_hf_conn_t *c, const void *req, size_t len, void *out, size
         seen->kind = CDN_HF_LOOKUP;
         return reply_err(out, cap, h.unique, EACCES);
     case FUSE_OPEN:
-        if (c->is_dir)
+        if (is_dir)
             return reply_err(out, cap, h.unique, EISDIR);
         seen->kind = CDN_HF_OPEN;
         return reply_err(out, cap, h.unique, EACCES);
     case FUSE_OPENDIR:
-        if (!c->is_dir)
+        if (!is_dir)
             return reply_err(out, cap, h.unique, ENOTDIR);
         seen->kind = CDN_HF_OPENDIR;
         return reply_err(out, cap, h.unique, EACCES);
@@ -170,8 +228,8 @@ int cdn_hf_handle(cdn_hf_conn_t *c, const void *req, size_t len, void *out, size
         if (blen < sizeof in)
             return reply_err(out, cap, h.unique, EIO);
         memcpy(&in, body, sizeof in);
-        if (in.mask == 0)
-            return reply_err(out, cap, h.unique, 0); /* F_OK: it exists, as before */
+        if (in.mask == 0 || !report)
+            return reply_err(out, cap, h.unique, in.mask ? EACCES : 0); /* F_OK: it exists */
         seen->kind = CDN_HF_ACCESS;
         return reply_err(out, cap, h.unique, EACCES);
     }
@@ -264,12 +322,17 @@ bool cdn_hf_is_path_search(const char *mount, const char *name, const char *sp)
 
 /* ---- mounting (pid 1, with CAP_SYS_ADMIN in the user namespace) -------- */
 
-void cdn_hf_init(cdn_hidden_fuse_t *hf)
+void cdn_hf_init(cdn_hidden_fuse_t *hf, int report_fd, char *const *env)
 {
     memset(hf, 0, sizeof *hf);
-    for (size_t i = 0; i < CDN_HF_MAX_MOUNTS; i++)
-        hf->fd[i] = -1;
+    hf->dev = hf->mnt = -1;
+    hf->report_fd = report_fd;
     hf->server = -1;
+    for (char *const *e = env; e && *e; e++)
+        if (strncmp(*e, "PATH=", 5) == 0)
+            snprintf(hf->search_path[0], sizeof hf->search_path[0], "%s", *e + 5);
+    const char *own = getenv("PATH");
+    snprintf(hf->search_path[1], sizeof hf->search_path[1], "%s", own ? own : "");
 }
 
 int cdn_hf_open_dev(void)
@@ -277,30 +340,93 @@ int cdn_hf_open_dev(void)
     return open("/dev/fuse", O_RDWR | O_CLOEXEC | O_NONBLOCK);
 }
 
-int cdn_hf_mount(cdn_hidden_fuse_t *hf, int devfd, const char *target, bool is_dir)
+int cdn_hf_add(cdn_hidden_fuse_t *hf, const char *target, bool is_dir)
 {
-    _cleanup_close_ int fd = devfd;
-    if (fd < 0 || hf->n >= CDN_HF_MAX_MOUNTS)
+    if (hf->conn.n >= CDN_HF_MAX_MOUNTS || hf->server >= 0)
         return -1;
     char *p = strdup(target);
     if (!p)
         return -1;
-    char opts[128];
-    /* No allow_other: every process inside has the one mapped uid/gid.  No
+    size_t i = hf->conn.n++;
+    hf->path[i] = p;
+    hf->conn.is_dir[i] = is_dir;
+    return (int)i;
+}
+
+static _Noreturn void server_main(cdn_hidden_fuse_t *hf);
+
+static int fsconfig_str(int fs, const char *key, const char *val)
+{
+    return (int)syscall(SYS_fsconfig, fs, FSCONFIG_SET_STRING, key, val, 0);
+}
+
+int cdn_hf_start(cdn_hidden_fuse_t *hf, int devfd)
+{
+    _cleanup_close_ int dev = devfd;
+    if (dev < 0 || hf->conn.n == 0)
+        return -1;
+    hf->conn.uid = (uint32_t)getuid();
+    hf->conn.gid = (uint32_t)getgid();
+    hf->conn.time = (uint64_t)time(NULL);
+    /* Detached (fsmount): the root needs no mount point, and once pid 1
+     * closes it only the bound nodes remain reachable.  No allow_other:
+     * every process inside has the one mapped uid/gid.  No
      * default_permissions: see the top of this file. */
-    snprintf(opts, sizeof opts, "fd=%d,rootmode=%o,user_id=%u,group_id=%u", fd,
-             is_dir ? S_IFDIR : S_IFREG, (unsigned)getuid(), (unsigned)getgid());
-    if (mount("cordon-hidden", target, "fuse", MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY,
-              opts) < 0) {
-        free(p);
+    _cleanup_close_ int fs = (int)syscall(SYS_fsopen, "fuse", FSOPEN_CLOEXEC);
+    char num[32], uid[32], gid[32];
+    snprintf(num, sizeof num, "%d", dev);
+    snprintf(uid, sizeof uid, "%u", hf->conn.uid);
+    snprintf(gid, sizeof gid, "%u", hf->conn.gid);
+    if (fs < 0 || fsconfig_str(fs, "source", "cordon-hidden") < 0 ||
+        fsconfig_str(fs, "fd", num) < 0 || fsconfig_str(fs, "rootmode", "40000") < 0 ||
+        fsconfig_str(fs, "user_id", uid) < 0 || fsconfig_str(fs, "group_id", gid) < 0 ||
+        syscall(SYS_fsconfig, fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
+        return -1;
+    int mnt = (int)syscall(SYS_fsmount, fs, FSMOUNT_CLOEXEC,
+                           MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV |
+                               MOUNT_ATTR_NOEXEC);
+    if (mnt < 0)
+        return -1;
+    /* The server must run before anything looks at the mount: binding the
+     * nodes below is already a LOOKUP. */
+    pid_t pid = fork();
+    if (pid < 0) {
+        close(mnt);
         return -1;
     }
-    size_t i = hf->n++;
-    hf->fd[i] = steal_fd(&fd);
-    hf->path[i] = p;
-    hf->conn[i] = (cdn_hf_conn_t){.is_dir = is_dir, .uid = (uint32_t)getuid(),
-                                  .gid = (uint32_t)getgid(), .time = (uint64_t)time(NULL)};
+    if (pid == 0) {
+        close(mnt);
+        hf->dev = dev;
+        server_main(hf);
+    }
+    hf->server = pid;
+    hf->mnt = mnt;
+    hf->dev = steal_fd(&dev);
     return 0;
+}
+
+int cdn_hf_bind(cdn_hidden_fuse_t *hf, int idx)
+{
+    if (hf->mnt < 0 || idx < 0 || (size_t)idx >= hf->conn.n)
+        return -1;
+    char name[8];
+    snprintf(name, sizeof name, "%d", idx);
+    _cleanup_close_ int t = (int)syscall(SYS_open_tree, hf->mnt, name,
+                                         OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (t < 0 || syscall(SYS_move_mount, t, "", AT_FDCWD, hf->path[idx],
+                         MOVE_MOUNT_F_EMPTY_PATH) < 0)
+        return -1;
+    hf->bound[idx] = true;
+    return 0;
+}
+
+void cdn_hf_release(cdn_hidden_fuse_t *hf)
+{
+    if (hf->mnt >= 0)
+        close(hf->mnt);
+    if (hf->dev >= 0)
+        close(hf->dev);
+    hf->mnt = hf->dev = -1;
 }
 
 /* ---- the server ---------------------------------------------------------- */
@@ -387,15 +513,14 @@ static bool caller_path(uint32_t pid, long nr, const unsigned long args[2], char
     return true;
 }
 
-static void report_seen(const cdn_hidden_fuse_t *hf, size_t i, const cdn_hf_seen_t *s,
-                        int report_fd)
+static void report_seen(const cdn_hidden_fuse_t *hf, const cdn_hf_seen_t *s)
 {
     /* pid 1 is the supervisor resolving a write on the caller's behalf; it
      * reports that itself.  0: a process outside the sandbox. */
     if (s->kind == CDN_HF_NONE || s->pid <= 1)
         return;
     char path[1024], asked[1024];
-    const char *base = hf->path[i];
+    const char *base = hf->path[s->node];
     if (s->kind == CDN_HF_LOOKUP)
         snprintf(path, sizeof path, "%s%s%s", base, strcmp(base, "/") == 0 ? "" : "/", s->name);
     else
@@ -419,15 +544,16 @@ static void report_seen(const cdn_hidden_fuse_t *hf, size_t i, const cdn_hf_seen
         else
             via = asked;
     }
-    cdn_violation_send(report_fd, op, path, via, (pid_t)s->pid, EACCES, CDN_VIOLATION_HIDDEN);
+    cdn_violation_send(hf->report_fd, op, path, via, (pid_t)s->pid, EACCES,
+                       CDN_VIOLATION_HIDDEN);
 }
 
-/* Serve one readable connection.  false: drop it (closing aborts it, and
- * its callers get ENOTCONN -- still nothing readable). */
-static bool serve_one(cdn_hidden_fuse_t *hf, size_t i, uint8_t *buf, int report_fd)
+/* Serve what is queued.  false: drop the connection (closing aborts it,
+ * and its callers get ENOTCONN -- still nothing readable). */
+static bool serve(cdn_hidden_fuse_t *hf, uint8_t *buf)
 {
     for (;;) {
-        ssize_t n = read(hf->fd[i], buf, CDN_HF_BUFSIZE);
+        ssize_t n = read(hf->dev, buf, CDN_HF_BUFSIZE);
         if (n < 0) {
             if (errno == EINTR || errno == ENOENT) /* ENOENT: interrupted meanwhile */
                 continue;
@@ -435,17 +561,17 @@ static bool serve_one(cdn_hidden_fuse_t *hf, size_t i, uint8_t *buf, int report_
         }
         uint8_t out[CDN_HF_REPLY_MAX];
         cdn_hf_seen_t seen;
-        int r = cdn_hf_handle(&hf->conn[i], buf, (size_t)n, out, sizeof out, &seen);
+        int r = cdn_hf_handle(&hf->conn, buf, (size_t)n, out, sizeof out, &seen);
         if (r < 0)
             return false;
         /* Who and what, while the caller still waits in its system call. */
-        report_seen(hf, i, &seen, report_fd);
-        if (r > 0 && write(hf->fd[i], out, (size_t)r) < 0 && errno != ENOENT)
+        report_seen(hf, &seen);
+        if (r > 0 && write(hf->dev, out, (size_t)r) < 0 && errno != ENOENT)
             return false; /* ENOENT: the caller was interrupted and is gone */
     }
 }
 
-static _Noreturn void server_main(cdn_hidden_fuse_t *hf, int report_fd)
+static _Noreturn void server_main(cdn_hidden_fuse_t *hf)
 {
     cdn_error_t err;
     prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -454,60 +580,23 @@ static _Noreturn void server_main(cdn_hidden_fuse_t *hf, int report_fd)
         prctl(PR_SET_DUMPABLE, 0) < 0)
         _exit(1);
     static uint8_t buf[CDN_HF_BUFSIZE];
-    struct pollfd pfd[CDN_HF_MAX_MOUNTS];
-    size_t live = hf->n;
-    for (size_t i = 0; i < hf->n; i++)
-        pfd[i] = (struct pollfd){hf->fd[i], POLLIN, 0};
-    while (live > 0) {
-        if (poll(pfd, (nfds_t)hf->n, -1) < 0) {
+    struct pollfd pfd = {hf->dev, POLLIN, 0};
+    for (;;) {
+        if (poll(&pfd, 1, -1) < 0) {
             if (errno == EINTR)
                 continue;
             _exit(1);
         }
-        for (size_t i = 0; i < hf->n; i++) {
-            if (pfd[i].fd < 0 || !pfd[i].revents)
-                continue;
-            /* POLLERR: unmounted or aborted; anything else we cannot parse. */
-            if ((pfd[i].revents & (POLLERR | POLLHUP | POLLNVAL)) ||
-                !serve_one(hf, i, buf, report_fd)) {
-                close(hf->fd[i]);
-                hf->fd[i] = pfd[i].fd = -1;
-                live--;
-            }
-        }
+        /* POLLERR: aborted or unmounted; anything else we cannot parse. */
+        if ((pfd.revents & (POLLERR | POLLHUP | POLLNVAL)) || !serve(hf, buf))
+            _exit(0);
     }
-    _exit(0);
-}
-
-int cdn_hf_start(cdn_hidden_fuse_t *hf, int report_fd, char *const *env, cdn_error_t *err)
-{
-    if (hf->n == 0)
-        return 0;
-    for (char *const *e = env; e && *e; e++)
-        if (strncmp(*e, "PATH=", 5) == 0)
-            snprintf(hf->search_path[0], sizeof hf->search_path[0], "%s", *e + 5);
-    const char *own = getenv("PATH");
-    snprintf(hf->search_path[1], sizeof hf->search_path[1], "%s", own ? own : "");
-    pid_t pid = fork();
-    if (pid < 0)
-        return cdn_error(err, errno, "starting the hidden-path observer");
-    if (pid == 0)
-        server_main(hf, report_fd);
-    hf->server = pid;
-    /* Only the server may hold the connections: if it dies they abort. */
-    for (size_t i = 0; i < hf->n; i++) {
-        close(hf->fd[i]);
-        hf->fd[i] = -1;
-    }
-    return 0;
 }
 
 int cdn_hf_landlock_grant(const cdn_hidden_fuse_t *hf, int ruleset, cdn_error_t *err)
 {
-    if (hf->server < 0)
-        return 0;
-    for (size_t i = 0; i < hf->n; i++) {
-        if (hf->conn[i].is_dir)
+    for (size_t i = 0; i < hf->conn.n; i++) {
+        if (!hf->bound[i] || hf->conn.is_dir[i])
             continue; /* listing is granted from above already; lookups need nothing */
         _cleanup_close_ int fd = open(hf->path[i], O_PATH | O_CLOEXEC);
         if (fd < 0)
@@ -524,12 +613,10 @@ int cdn_hf_landlock_grant(const cdn_hidden_fuse_t *hf, int ruleset, cdn_error_t 
 
 void cdn_hf_free(cdn_hidden_fuse_t *hf)
 {
-    for (size_t i = 0; i < hf->n; i++) {
-        if (hf->fd[i] >= 0)
-            close(hf->fd[i]);
+    cdn_hf_release(hf);
+    for (size_t i = 0; i < hf->conn.n; i++) {
         free(hf->path[i]);
-        hf->fd[i] = -1;
         hf->path[i] = NULL;
     }
-    hf->n = 0;
+    hf->conn.n = 0;
 }

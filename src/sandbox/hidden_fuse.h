@@ -25,13 +25,17 @@
 #define CDN_HF_BUFSIZE 8192  /* FUSE_MIN_READ_BUFFER: no request we accept is larger */
 #define CDN_HF_REPLY_MAX 256 /* the largest reply we build (fuse_attr_out + header) */
 
-/* One connection's protocol state. */
+/* The protocol state.  One connection serves every hidden place: its root
+ * (nodeid 1) holds one node per place, named by its index ("0", "1", ...),
+ * and each node is bind-mounted onto its place.  One superblock, because
+ * each costs about 0.2 ms to tear down (its bdi's RCU grace period). */
 typedef struct cdn_hf_conn {
-    bool is_dir;      /* the hidden place is a folder (else a file) */
-    bool initialized; /* FUSE_INIT answered */
-    uint32_t minor;   /* negotiated protocol minor */
-    uint32_t uid, gid; /* owner shown for the root, inside the user namespace */
-    uint64_t time;    /* shown as atime/mtime/ctime */
+    size_t n;                          /* nodes: nodeid 2 + index */
+    bool is_dir[CDN_HF_MAX_MOUNTS];    /* the hidden place is a folder (else a file) */
+    bool initialized;                  /* FUSE_INIT answered */
+    uint32_t minor;                    /* negotiated protocol minor */
+    uint32_t uid, gid; /* owner shown, inside the user namespace */
+    uint64_t time;     /* shown as atime/mtime/ctime */
 } cdn_hf_conn_t;
 
 typedef enum cdn_hf_kind {
@@ -44,6 +48,7 @@ typedef enum cdn_hf_kind {
 
 typedef struct cdn_hf_seen {
     cdn_hf_kind_t kind;
+    size_t node;    /* which hidden place (index) */
     uint32_t pid;   /* the caller, in the connection's pid namespace (0: none) */
     char name[256]; /* CDN_HF_LOOKUP: the name asked for */
 } cdn_hf_seen_t;
@@ -64,28 +69,34 @@ const char *cdn_hf_op_name(cdn_hf_kind_t kind, long syscall_nr);
  * /root/.cargo/bin makes every shell look there for each command). */
 bool cdn_hf_is_path_search(const char *mount, const char *name, const char *search_path);
 
-/* The mounts of one sandbox, and the server process serving them. */
+/* The hidden places of one sandbox, and the server process serving them. */
 typedef struct cdn_hidden_fuse {
-    int fd[CDN_HF_MAX_MOUNTS];
+    cdn_hf_conn_t conn;
     char *path[CDN_HF_MAX_MOUNTS];
-    cdn_hf_conn_t conn[CDN_HF_MAX_MOUNTS];
-    size_t n;
+    bool bound[CDN_HF_MAX_MOUNTS];
+    int dev;       /* /dev/fuse: pid 1's copy until cdn_hf_release() */
+    int mnt;       /* the detached root mount, until cdn_hf_release() */
+    int report_fd; /* where violations go (the host side's channel) */
     pid_t server;
     char search_path[2][4096]; /* the command's PATH and pid 1's (execvpe's) */
 } cdn_hidden_fuse_t;
 
-void cdn_hf_init(cdn_hidden_fuse_t *hf);
+/* `env` is the command's environment (for its PATH). */
+void cdn_hf_init(cdn_hidden_fuse_t *hf, int report_fd, char *const *env);
 /* /dev/fuse, opened while the host's /dev is still visible; -1 if absent. */
 int cdn_hf_open_dev(void);
-/* Mount `devfd` (consumed either way) as the hidden place at `target`.
- * Returns 0, or -1 when FUSE could not be mounted (keep the plain mask). */
-int cdn_hf_mount(cdn_hidden_fuse_t *hf, int devfd, const char *target, bool is_dir);
-/* Fork the server (no capabilities, not dumpable) that answers every
- * mount and reports on `report_fd`; the caller keeps no /dev/fuse fd, so the
- * server's death aborts the connections.  Nothing to do without mounts. */
-int cdn_hf_start(cdn_hidden_fuse_t *hf, int report_fd, char *const *env, cdn_error_t *err);
+/* A hidden place to serve; its node index, or -1 when full. */
+int cdn_hf_add(cdn_hidden_fuse_t *hf, const char *target, bool is_dir);
+/* Create the filesystem (detached) on `dev` (consumed) and fork the server
+ * (no capabilities, not dumpable).  -1: no observer, keep the plain masks. */
+int cdn_hf_start(cdn_hidden_fuse_t *hf, int dev);
+/* Mount node `idx` on its place.  -1: keep the plain mask there. */
+int cdn_hf_bind(cdn_hidden_fuse_t *hf, int idx);
+/* pid 1 lets go of the device and the detached root: only the server holds
+ * the connection now, so its death aborts it (callers get ENOTCONN). */
+void cdn_hf_release(cdn_hidden_fuse_t *hf);
 /* Landlock refuses opening a hidden file before the request could reach the
- * server: grant reading the decoy inode (the FUSE root, which has no content;
- * the host file under it gets nothing). */
+ * server: grant reading the decoy inode (the FUSE node, which has no
+ * content; the host file under it gets nothing). */
 int cdn_hf_landlock_grant(const cdn_hidden_fuse_t *hf, int ruleset, cdn_error_t *err);
 void cdn_hf_free(cdn_hidden_fuse_t *hf);

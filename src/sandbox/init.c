@@ -321,8 +321,8 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tt
      * mounts: pid 1 itself looks at hidden paths (Landlock's walk, the
      * supervisor's path resolution) and must never wait on itself. */
     cdn_hidden_fuse_t hf;
-    cdn_hf_init(&hf);
-    if (cdn_mounts_apply(plan, &hf, &err) < 0 || cdn_hf_start(&hf, ctl_fd, plan->env.v, &err) < 0) {
+    cdn_hf_init(&hf, ctl_fd, plan->env.v);
+    if (cdn_mounts_apply(plan, &hf, &err) < 0) {
         cdn_error_wrap(&err, "building the sandbox's filesystem");
         fail(&err, 125);
     }

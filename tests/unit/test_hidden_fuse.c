@@ -59,9 +59,23 @@ static void do_init(cdn_hf_conn_t *c, uint32_t minor)
     assert_int_equal(s.kind, CDN_HF_NONE);
 }
 
+/* Node 0 (nodeid 2) a hidden folder, node 1 (nodeid 3) a hidden file. */
+#define DIR_NODE 2
+#define FILE_NODE 3
+static cdn_hf_conn_t mk_conn(void)
+{
+    cdn_hf_conn_t c;
+    memset(&c, 0, sizeof c);
+    c.n = 2;
+    c.is_dir[0] = true;
+    c.uid = c.gid = 1000;
+    c.time = 1;
+    return c;
+}
+
 static cdn_hf_conn_t dir_conn(void)
 {
-    cdn_hf_conn_t c = {.is_dir = true, .uid = 1000, .gid = 1000, .time = 1};
+    cdn_hf_conn_t c = mk_conn();
     do_init(&c, 44); /* a newer kernel than our header: we answer our minor */
     assert_int_equal(c.minor, FUSE_KERNEL_MINOR_VERSION);
     return c;
@@ -70,7 +84,7 @@ static cdn_hf_conn_t dir_conn(void)
 static void test_init(void **state)
 {
     (void)state;
-    cdn_hf_conn_t c = {.is_dir = true};
+    cdn_hf_conn_t c = mk_conn();
     do_init(&c, 27);
     assert_int_equal(c.minor, 27);
     /* A second INIT is a protocol error, answered with EPROTO. */
@@ -84,7 +98,7 @@ static void test_init_refused(void **state)
 {
     (void)state;
     cdn_hf_seen_t s;
-    cdn_hf_conn_t c = {.is_dir = true};
+    cdn_hf_conn_t c = mk_conn();
     struct fuse_init_in old = {.major = 7, .minor = 22}, other = {.major = 8, .minor = 40};
     int r = cdn_hf_handle(&c, req, mk(FUSE_INIT, 1, 0, 0, &old, sizeof old), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EPROTO);
@@ -94,7 +108,7 @@ static void test_init_refused(void **state)
     assert_int_equal(out_hdr(r).error, -EPROTO);
     assert_false(c.initialized);
     /* Nothing is served before INIT. */
-    r = cdn_hf_handle(&c, req, mk(FUSE_GETATTR, 3, 1, 5, NULL, 0), out, sizeof out, &s);
+    r = cdn_hf_handle(&c, req, mk(FUSE_GETATTR, 3, DIR_NODE, 5, NULL, 0), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EIO);
 }
 
@@ -103,7 +117,7 @@ static void test_lookup_refused_and_seen(void **state)
     (void)state;
     cdn_hf_conn_t c = dir_conn();
     cdn_hf_seen_t s;
-    int r = cdn_hf_handle(&c, req, mk(FUSE_LOOKUP, 9, 1, 42, "id_ed25519", 11), out, sizeof out,
+    int r = cdn_hf_handle(&c, req, mk(FUSE_LOOKUP, 9, DIR_NODE, 42, "id_ed25519", 11), out, sizeof out,
                           &s);
     struct fuse_out_header o = out_hdr(r);
     assert_int_equal(o.error, -EACCES);
@@ -112,6 +126,39 @@ static void test_lookup_refused_and_seen(void **state)
     assert_int_equal(s.kind, CDN_HF_LOOKUP);
     assert_int_equal(s.pid, 42);
     assert_string_equal(s.name, "id_ed25519");
+    assert_int_equal(s.node, 0);
+}
+
+/* The root only names the nodes, for pid 1 to bind them; never reported. */
+static void test_root_names_nodes(void **state)
+{
+    (void)state;
+    cdn_hf_conn_t c = dir_conn();
+    cdn_hf_seen_t s;
+    int r = cdn_hf_handle(&c, req, mk(FUSE_LOOKUP, 20, 1, 1, "1", 2), out, sizeof out, &s);
+    struct fuse_out_header o = out_hdr(r);
+    assert_int_equal(o.error, 0);
+    struct fuse_entry_out e;
+    assert_int_equal(r, sizeof o + sizeof e);
+    memcpy(&e, out + sizeof o, sizeof e);
+    assert_int_equal(e.nodeid, FILE_NODE);
+    assert_int_equal(e.attr.mode, S_IFREG);
+    assert_int_equal(e.attr.ino, FILE_NODE);
+    assert_true(e.entry_valid > 0);
+    assert_int_equal(s.kind, CDN_HF_NONE);
+    static const char *const bad[] = {"2", "01", "00", "-1", "x", "100", " 1"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        r = cdn_hf_handle(&c, req, mk(FUSE_LOOKUP, 21, 1, 1, bad[i], strlen(bad[i]) + 1), out,
+                          sizeof out, &s);
+        assert_int_equal(out_hdr(r).error, -ENOENT);
+    }
+    struct fuse_open_in oi = {0};
+    r = cdn_hf_handle(&c, req, mk(FUSE_OPENDIR, 22, 1, 5, &oi, sizeof oi), out, sizeof out, &s);
+    assert_int_equal(out_hdr(r).error, -EACCES);
+    assert_int_equal(s.kind, CDN_HF_NONE);
+    struct fuse_getattr_in gi = {0};
+    r = cdn_hf_handle(&c, req, mk(FUSE_GETATTR, 23, 1, 5, &gi, sizeof gi), out, sizeof out, &s);
+    assert_int_equal(out_hdr(r).error, 0);
 }
 
 static void test_lookup_bad_names(void **state)
@@ -124,7 +171,7 @@ static void test_lookup_bad_names(void **state)
         size_t len;
     } bad[] = {{"abc", 3}, {"", 1}, {"a/b", 4}, {".", 2}, {"..", 3}};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        int r = cdn_hf_handle(&c, req, mk(FUSE_LOOKUP, 9, 1, 42, bad[i].body, bad[i].len), out,
+        int r = cdn_hf_handle(&c, req, mk(FUSE_LOOKUP, 9, DIR_NODE, 42, bad[i].body, bad[i].len), out,
                               sizeof out, &s);
         assert_int_equal(out_hdr(r).error, -EIO);
         assert_int_equal(s.kind, CDN_HF_NONE);
@@ -132,7 +179,7 @@ static void test_lookup_bad_names(void **state)
     char longname[300];
     memset(longname, 'x', sizeof longname);
     longname[sizeof longname - 1] = '\0';
-    int r = cdn_hf_handle(&c, req, mk(FUSE_LOOKUP, 9, 1, 42, longname, sizeof longname), out,
+    int r = cdn_hf_handle(&c, req, mk(FUSE_LOOKUP, 9, DIR_NODE, 42, longname, sizeof longname), out,
                           sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EIO);
 }
@@ -143,7 +190,7 @@ static void test_getattr_root(void **state)
     cdn_hf_conn_t c = dir_conn();
     cdn_hf_seen_t s;
     struct fuse_getattr_in gi = {0};
-    int r = cdn_hf_handle(&c, req, mk(FUSE_GETATTR, 4, 1, 7, &gi, sizeof gi), out, sizeof out,
+    int r = cdn_hf_handle(&c, req, mk(FUSE_GETATTR, 4, DIR_NODE, 7, &gi, sizeof gi), out, sizeof out,
                           &s);
     struct fuse_out_header o = out_hdr(r);
     assert_int_equal(o.error, 0);
@@ -152,45 +199,46 @@ static void test_getattr_root(void **state)
     memcpy(&ao, out + sizeof o, sizeof ao);
     assert_int_equal(ao.attr.mode, S_IFDIR); /* mode 000 */
     assert_int_equal(ao.attr.size, 0);
-    assert_int_equal(ao.attr.ino, FUSE_ROOT_ID);
+    assert_int_equal(ao.attr.ino, DIR_NODE);
     assert_int_equal(ao.attr.uid, 1000);
     assert_true(ao.attr_valid > 0);
     assert_int_equal(s.kind, CDN_HF_NONE); /* stat of the place itself is not reported */
 
     /* Any other node does not exist. */
-    r = cdn_hf_handle(&c, req, mk(FUSE_GETATTR, 5, 2, 7, &gi, sizeof gi), out, sizeof out, &s);
+    r = cdn_hf_handle(&c, req, mk(FUSE_GETATTR, 5, 4, 7, &gi, sizeof gi), out, sizeof out, &s);
+    assert_int_equal(out_hdr(r).error, -EIO);
+    r = cdn_hf_handle(&c, req, mk(FUSE_GETATTR, 5, 0, 7, &gi, sizeof gi), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EIO);
 }
 
 static void test_open_kinds(void **state)
 {
     (void)state;
-    cdn_hf_conn_t d = dir_conn();
-    cdn_hf_conn_t f = {.is_dir = false};
-    do_init(&f, 31);
+    cdn_hf_conn_t d = dir_conn(), f = dir_conn();
     cdn_hf_seen_t s;
     struct fuse_open_in oi = {0};
 
-    int r = cdn_hf_handle(&d, req, mk(FUSE_OPENDIR, 6, 1, 8, &oi, sizeof oi), out, sizeof out, &s);
+    int r = cdn_hf_handle(&d, req, mk(FUSE_OPENDIR, 6, DIR_NODE, 8, &oi, sizeof oi), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EACCES);
     assert_int_equal(s.kind, CDN_HF_OPENDIR);
 
-    r = cdn_hf_handle(&f, req, mk(FUSE_OPEN, 7, 1, 8, &oi, sizeof oi), out, sizeof out, &s);
+    r = cdn_hf_handle(&f, req, mk(FUSE_OPEN, 7, FILE_NODE, 8, &oi, sizeof oi), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EACCES);
     assert_int_equal(s.kind, CDN_HF_OPEN);
+    assert_int_equal(s.node, 1);
 
     /* The wrong kind for the node is an error, never reported. */
-    r = cdn_hf_handle(&d, req, mk(FUSE_OPEN, 8, 1, 8, &oi, sizeof oi), out, sizeof out, &s);
+    r = cdn_hf_handle(&d, req, mk(FUSE_OPEN, 8, DIR_NODE, 8, &oi, sizeof oi), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EISDIR);
     assert_int_equal(s.kind, CDN_HF_NONE);
-    r = cdn_hf_handle(&f, req, mk(FUSE_OPENDIR, 8, 1, 8, &oi, sizeof oi), out, sizeof out, &s);
+    r = cdn_hf_handle(&f, req, mk(FUSE_OPENDIR, 8, FILE_NODE, 8, &oi, sizeof oi), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -ENOTDIR);
-    r = cdn_hf_handle(&f, req, mk(FUSE_LOOKUP, 8, 1, 8, "x", 2), out, sizeof out, &s);
+    r = cdn_hf_handle(&f, req, mk(FUSE_LOOKUP, 8, FILE_NODE, 8, "x", 2), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -ENOTDIR);
     assert_int_equal(s.kind, CDN_HF_NONE);
 
     struct fuse_getattr_in gi = {0};
-    r = cdn_hf_handle(&f, req, mk(FUSE_GETATTR, 9, 1, 8, &gi, sizeof gi), out, sizeof out, &s);
+    r = cdn_hf_handle(&f, req, mk(FUSE_GETATTR, 9, FILE_NODE, 8, &gi, sizeof gi), out, sizeof out, &s);
     struct fuse_attr_out ao;
     memcpy(&ao, out + sizeof(struct fuse_out_header), sizeof ao);
     assert_int_equal(ao.attr.mode, S_IFREG);
@@ -202,14 +250,14 @@ static void test_access(void **state)
     cdn_hf_conn_t c = dir_conn();
     cdn_hf_seen_t s;
     struct fuse_access_in ai = {.mask = 0};
-    int r = cdn_hf_handle(&c, req, mk(FUSE_ACCESS, 10, 1, 8, &ai, sizeof ai), out, sizeof out, &s);
+    int r = cdn_hf_handle(&c, req, mk(FUSE_ACCESS, 10, DIR_NODE, 8, &ai, sizeof ai), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, 0); /* F_OK: it exists */
     assert_int_equal(s.kind, CDN_HF_NONE);
     ai.mask = 4; /* R_OK */
-    r = cdn_hf_handle(&c, req, mk(FUSE_ACCESS, 11, 1, 8, &ai, sizeof ai), out, sizeof out, &s);
+    r = cdn_hf_handle(&c, req, mk(FUSE_ACCESS, 11, DIR_NODE, 8, &ai, sizeof ai), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EACCES);
     assert_int_equal(s.kind, CDN_HF_ACCESS);
-    r = cdn_hf_handle(&c, req, mk(FUSE_ACCESS, 12, 1, 8, &ai, 4), out, sizeof out, &s);
+    r = cdn_hf_handle(&c, req, mk(FUSE_ACCESS, 12, DIR_NODE, 8, &ai, 4), out, sizeof out, &s);
     assert_int_equal(out_hdr(r).error, -EIO);
 }
 
@@ -219,7 +267,7 @@ static void test_no_reply_and_enosys(void **state)
     cdn_hf_conn_t c = dir_conn();
     cdn_hf_seen_t s;
     struct fuse_forget_in fi = {.nlookup = 1};
-    assert_int_equal(cdn_hf_handle(&c, req, mk(FUSE_FORGET, 13, 1, 0, &fi, sizeof fi), out,
+    assert_int_equal(cdn_hf_handle(&c, req, mk(FUSE_FORGET, 13, DIR_NODE, 0, &fi, sizeof fi), out,
                                    sizeof out, &s),
                      0);
     struct fuse_interrupt_in ii = {.unique = 12};
@@ -229,15 +277,15 @@ static void test_no_reply_and_enosys(void **state)
     static const uint32_t unsupported[] = {FUSE_MKDIR, FUSE_UNLINK, FUSE_WRITE, FUSE_READ,
                                            FUSE_SETATTR, FUSE_GETXATTR, FUSE_CREATE, 52, 9999};
     for (size_t i = 0; i < sizeof unsupported / sizeof unsupported[0]; i++) {
-        int r = cdn_hf_handle(&c, req, mk(unsupported[i], 15, 1, 8, "abc", 4), out, sizeof out,
+        int r = cdn_hf_handle(&c, req, mk(unsupported[i], 15, DIR_NODE, 8, "abc", 4), out, sizeof out,
                               &s);
         assert_int_equal(out_hdr(r).error, -ENOSYS);
         assert_int_equal(s.kind, CDN_HF_NONE);
     }
-    int r = cdn_hf_handle(&c, req, mk(FUSE_READDIR, 16, 1, 8, NULL, 0), out, sizeof out, &s);
+    int r = cdn_hf_handle(&c, req, mk(FUSE_READDIR, 16, DIR_NODE, 8, NULL, 0), out, sizeof out, &s);
     assert_int_equal(r, sizeof(struct fuse_out_header)); /* lists nothing */
     assert_int_equal(out_hdr(r).error, 0);
-    r = cdn_hf_handle(&c, req, mk(FUSE_STATFS, 17, 1, 8, NULL, 0), out, sizeof out, &s);
+    r = cdn_hf_handle(&c, req, mk(FUSE_STATFS, 17, DIR_NODE, 8, NULL, 0), out, sizeof out, &s);
     assert_int_equal(r, sizeof(struct fuse_out_header) + sizeof(struct fuse_statfs_out));
 }
 
@@ -246,7 +294,7 @@ static void test_malformed_stream(void **state)
     (void)state;
     cdn_hf_conn_t c = dir_conn();
     cdn_hf_seen_t s;
-    size_t l = mk(FUSE_LOOKUP, 9, 1, 42, "a", 2);
+    size_t l = mk(FUSE_LOOKUP, 9, DIR_NODE, 42, "a", 2);
     assert_int_equal(cdn_hf_handle(&c, req, l - 1, out, sizeof out, &s), -1); /* len mismatch */
     assert_int_equal(cdn_hf_handle(&c, req, 10, out, sizeof out, &s), -1);    /* short header */
     assert_int_equal(cdn_hf_handle(&c, req, 0, out, sizeof out, &s), -1);
@@ -297,6 +345,7 @@ int main(void)
         cmocka_unit_test(test_init_refused),
         cmocka_unit_test(test_lookup_refused_and_seen),
         cmocka_unit_test(test_lookup_bad_names),
+        cmocka_unit_test(test_root_names_nodes),
         cmocka_unit_test(test_getattr_root),
         cmocka_unit_test(test_open_kinds),
         cmocka_unit_test(test_access),
