@@ -21,7 +21,7 @@
 
 #include "util/error.h"
 
-#define CDN_HF_MAX_MOUNTS 64
+#define CDN_HF_MAX_MOUNTS 64 /* node names are at most two digits */
 #define CDN_HF_BUFSIZE 8192  /* FUSE_MIN_READ_BUFFER: no request we accept is larger */
 #define CDN_HF_REPLY_MAX 256 /* the largest reply we build (fuse_attr_out + header) */
 
@@ -74,10 +74,11 @@ typedef struct cdn_hidden_fuse {
     cdn_hf_conn_t conn;
     char *path[CDN_HF_MAX_MOUNTS];
     bool bound[CDN_HF_MAX_MOUNTS];
-    int dev;       /* /dev/fuse: pid 1's copy until cdn_hf_release() */
+    int dev;       /* /dev/fuse: the server thread's once running */
     int mnt;       /* the detached root mount, until cdn_hf_release() */
     int report_fd; /* where violations go (the host side's channel) */
-    pid_t server;
+    bool running;  /* the server thread was started */
+    _Atomic bool setup_done; /* pid 1 bound the nodes: the server may sleep */
     char search_path[2][4096]; /* the command's PATH and pid 1's (execvpe's) */
 } cdn_hidden_fuse_t;
 
@@ -87,13 +88,14 @@ void cdn_hf_init(cdn_hidden_fuse_t *hf, int report_fd, char *const *env);
 int cdn_hf_open_dev(void);
 /* A hidden place to serve; its node index, or -1 when full. */
 int cdn_hf_add(cdn_hidden_fuse_t *hf, const char *target, bool is_dir);
-/* Create the filesystem (detached) on `dev` (consumed) and fork the server
- * (no capabilities, not dumpable).  -1: no observer, keep the plain masks. */
+/* Create the filesystem (detached) on `dev` (consumed) and start the
+ * server thread (no capabilities, every signal blocked).  `hf` must live as
+ * long as the process.  -1: no observer, keep the plain masks. */
 int cdn_hf_start(cdn_hidden_fuse_t *hf, int dev);
 /* Mount node `idx` on its place.  -1: keep the plain mask there. */
 int cdn_hf_bind(cdn_hidden_fuse_t *hf, int idx);
-/* pid 1 lets go of the device and the detached root: only the server holds
- * the connection now, so its death aborts it (callers get ENOTCONN). */
+/* pid 1 lets go of the detached root; only the server thread holds the
+ * device, and closes it when it gives up (callers then get ENOTCONN). */
 void cdn_hf_release(cdn_hidden_fuse_t *hf);
 /* Landlock refuses opening a hidden file before the request could reach the
  * server: grant reading the decoy inode (the FUSE node, which has no

@@ -317,10 +317,11 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tt
         cdn_error_wrap(&err, "mapping the user namespace");
         fail(&err, 125);
     }
-    /* The observer's server starts before anything here can touch its
-     * mounts: pid 1 itself looks at hidden paths (Landlock's walk, the
-     * supervisor's path resolution) and must never wait on itself. */
-    cdn_hidden_fuse_t hf;
+    /* The observer's server thread starts before anything here can touch
+     * its mounts: pid 1 itself looks at hidden paths (Landlock's walk, the
+     * supervisor's path resolution) and must never wait on itself.  Static:
+     * the thread uses it until pid 1 exits. */
+    static cdn_hidden_fuse_t hf;
     cdn_hf_init(&hf, ctl_fd, plan->env.v);
     if (cdn_mounts_apply(plan, &hf, &err) < 0) {
         cdn_error_wrap(&err, "building the sandbox's filesystem");
@@ -342,7 +343,6 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tt
         cdn_error_wrap(&err, "applying Landlock");
         fail(&err, 125);
     }
-    cdn_hf_free(&hf);
 
     sigset_t mask, oldmask;
     sigemptyset(&mask);
