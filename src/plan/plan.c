@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "kernel/kernel.h"
 #include "landlock/landlock.h"
@@ -124,6 +125,49 @@ static void set_layer(cdn_plan_t *p, cdn_layer_id_t id, const char *name, bool s
     snprintf(p->layers[id].detail, sizeof p->layers[id].detail, "%s", detail);
 }
 
+/* Hidden places the observer serves: masks of hidden paths with nothing
+ * mounted below them (a re-opened path inside keeps the plain mask, which
+ * stays traversable). */
+bool cdn_plan_mask_observable(const cdn_plan_t *p, size_t i)
+{
+    const cdn_mount_t *m = &p->mounts[i];
+    if (m->kind != CDN_MNT_MASK_DIR && m->kind != CDN_MNT_MASK_FILE)
+        return false;
+    bool hidden = false;
+    for (size_t j = 0; j < p->policy->hidden.n && !hidden; j++)
+        hidden = strcmp(p->policy->hidden.v[j].path, m->target) == 0;
+    if (!hidden)
+        return false; /* a host socket's mask: connecting is refused, not a read */
+    for (size_t j = i + 1; j < p->n_mounts; j++)
+        if (under(p->mounts[j].target, m->target) && strcmp(p->mounts[j].target, m->target) != 0)
+            return false;
+    return true;
+}
+
+/* FUSE mounts in a user namespace since Linux 4.18; the device must be
+ * there and open to us.  Nothing is probed by mounting: `cordon run` keeps
+ * the plain masks when mounting fails anyway. */
+static void plan_observer(cdn_plan_t *p)
+{
+    struct stat st;
+    bool dev = stat("/dev/fuse", &st) == 0 && S_ISCHR(st.st_mode) &&
+               access("/dev/fuse", R_OK | W_OK) == 0;
+    size_t n = 0;
+    for (size_t i = 0; i < p->n_mounts; i++)
+        n += cdn_plan_mask_observable(p, i);
+    char d[160];
+    if (!dev)
+        snprintf(d, sizeof d, "no usable /dev/fuse: hidden paths stay masked, reads of them "
+                              "are refused but not reported");
+    else if (!n)
+        snprintf(d, sizeof d, "no hidden path exists here");
+    else
+        snprintf(d, sizeof d, "%zu hidden place%s served by FUSE: each read, listing or lookup "
+                              "refused and reported",
+                 n, n == 1 ? "" : "s");
+    set_layer(p, CDN_LAYER_HIDDEN_OBSERVER, "hidden-path observer", dev, n > 0, d);
+}
+
 static void plan_layers(cdn_plan_t *p, const cdn_kernel_t *k)
 {
     char d[160];
@@ -166,6 +210,7 @@ static void plan_layers(cdn_plan_t *p, const cdn_kernel_t *k)
     set_layer(p, CDN_LAYER_NO_CORE, "core dumps", true, true, "RLIMIT_CORE 0");
     set_layer(p, CDN_LAYER_SESSION, "new session", true, true,
               "setsid; a private pseudo-terminal when attached to one");
+    plan_observer(p);
 }
 
 int cdn_plan_build(const cdn_policy_t *pol, char *const *argv, bool use_shell, cdn_plan_t **out,

@@ -45,6 +45,7 @@ typedef enum cdn_layer_id {
     CDN_LAYER_CAPS,
     CDN_LAYER_NO_CORE,
     CDN_LAYER_SESSION,
+    CDN_LAYER_HIDDEN_OBSERVER, /* reads of hidden paths reported (FUSE); observation only */
     CDN_LAYER__COUNT
 } cdn_layer_id_t;
 
@@ -121,3 +122,5 @@ void cdn_plan_print_text(const cdn_plan_t *plan, FILE *out);
 int cdn_plan_print_json(const cdn_plan_t *plan, FILE *out, cdn_error_t *err);
 
 const char *cdn_mount_kind_name(cdn_mount_kind_t k);
+/* Mount i is a hidden path's mask the hidden-path observer may serve. */
+bool cdn_plan_mask_observable(const cdn_plan_t *plan, size_t i);

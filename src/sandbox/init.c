@@ -26,6 +26,7 @@
 
 #include "landlock/landlock.h"
 #include "net/net.h"
+#include "sandbox/hidden_fuse.h"
 #include "sandbox/mounts.h"
 #include "sandbox/process.h"
 #include "sandbox/run.h"
@@ -331,7 +332,13 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tt
         cdn_error_wrap(&err, "mapping the user namespace");
         fail(&err, 125);
     }
-    if (cdn_mounts_apply(plan, &err) < 0) {
+    /* The observer's server thread starts before anything here can touch
+     * its mounts: pid 1 itself looks at hidden paths (Landlock's walk, the
+     * supervisor's path resolution) and must never wait on itself.  Static:
+     * the thread uses it until pid 1 exits. */
+    static cdn_hidden_fuse_t hf;
+    cdn_hf_init(&hf, ctl_fd, plan->env.v);
+    if (cdn_mounts_apply(plan, &hf, &err) < 0) {
         cdn_error_wrap(&err, "building the sandbox's filesystem");
         fail(&err, 125);
     }
@@ -346,6 +353,7 @@ _Noreturn void cdn_sandbox_init(const cdn_plan_t *plan, int ctl_fd, const cdn_tt
     }
     int ruleset = -1;
     if (plan->landlock.abi > 0 && (cdn_landlock_build(&plan->landlock, &ruleset, &err) < 0 ||
+                                   cdn_hf_landlock_grant(&hf, ruleset, &err) < 0 ||
                                    cdn_landlock_restrict(ruleset, plan->landlock.abi, &err) < 0)) {
         cdn_error_wrap(&err, "applying Landlock");
         fail(&err, 125);

@@ -127,17 +127,24 @@ static int remount_ro(const char *target, unsigned long extra, cdn_error_t *err)
     return 0;
 }
 
-int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
+int cdn_mounts_apply(const cdn_plan_t *plan, cdn_hidden_fuse_t *hf, cdn_error_t *err)
 {
     int rc = -1;
     size_t n = plan->n_mounts;
     int *fds = calloc(n ? n : 1, sizeof(int));
+    int *node = calloc(n ? n : 1, sizeof(int)); /* observer node per mask, or -1 */
+    int fusedev = -1;
+    bool *observed = calloc(n ? n : 1, sizeof(bool));
     int devfds[N_DEV_NODES];
     int rootfd = -1;
-    if (!fds)
+    if (!fds || !node || !observed) {
+        free(fds);
+        free(node);
+        free(observed);
         return cdn_error(err, ENOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n; i++)
-        fds[i] = -1;
+        fds[i] = node[i] = -1;
     for (size_t i = 0; i < N_DEV_NODES; i++)
         devfds[i] = -1;
 
@@ -169,6 +176,14 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         if (fds[i] < 0)
             goto out;
     }
+    /* The observer's device, while the host's /dev is in view; without it
+     * the masks simply stay plain. */
+    if (hf && plan->layers[CDN_LAYER_HIDDEN_OBSERVER].enabled &&
+        (fusedev = cdn_hf_open_dev()) >= 0)
+        for (size_t i = 0; i < n; i++)
+            if (cdn_plan_mask_observable(plan, i))
+                node[i] = cdn_hf_add(hf, plan->mounts[i].target,
+                                     plan->mounts[i].kind == CDN_MNT_MASK_DIR);
     for (size_t i = 0; dev_nodes[i]; i++) {
         char p[64];
         snprintf(p, sizeof p, "/dev/%s", dev_nodes[i]);
@@ -191,6 +206,11 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         cdn_error(err, errno, "pivot_root into the sandbox's root");
         goto out;
     }
+
+    /* The observer's server, before step 4 looks at its mounts. */
+    if (fusedev >= 0 && cdn_hf_start(hf, steal_fd(&fusedev)) < 0)
+        for (size_t i = 0; i < n; i++)
+            node[i] = -1;
 
     /* 4 */
     for (size_t i = 0; i < n; i++) {
@@ -226,6 +246,8 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         case CDN_MNT_MASK_DIR:
             if (ensure_mountpoint(m->target, true, err) < 0)
                 goto out;
+            if (node[i] >= 0 && (observed[i] = cdn_hf_bind(hf, node[i]) == 0))
+                break;
             /* mode 000: unreadable even before Landlock; made read-only in
              * step 5, after any re-opened path inside got its mount point. */
             if (mount("tmpfs", m->target, "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -237,6 +259,9 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         case CDN_MNT_MASK_FILE:
         case CDN_MNT_BIND_RO:
         case CDN_MNT_BIND_RW: {
+            if (node[i] >= 0 && ensure_mountpoint(m->target, false, err) == 0 &&
+                (observed[i] = cdn_hf_bind(hf, node[i]) == 0))
+                break;
             bool dir = false;
             if (m->kind != CDN_MNT_MASK_FILE && fstat(fds[i], &st) == 0)
                 dir = S_ISDIR(st.st_mode);
@@ -251,8 +276,8 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
      * under /root) must stay traversable: search-only, never listable. */
     for (size_t i = 0; i < n; i++) {
         const cdn_mount_t *m = &plan->mounts[i];
-        if (m->kind != CDN_MNT_MASK_DIR)
-            continue;
+        if (m->kind != CDN_MNT_MASK_DIR || observed[i])
+            continue; /* FUSE masks are mounted read-only and stay mode 000 */
         size_t l = strlen(m->target);
         for (size_t j = i + 1; j < n; j++)
             if (strncmp(plan->mounts[j].target, m->target, l) == 0 &&
@@ -270,14 +295,21 @@ int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err)
         goto out;
     rc = 0;
 out:
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
         if (fds[i] >= 0)
             close(fds[i]);
+    }
     for (size_t i = 0; i < N_DEV_NODES; i++)
         if (devfds[i] >= 0)
             close(devfds[i]);
     if (rootfd >= 0)
         close(rootfd);
+    if (fusedev >= 0)
+        close(fusedev);
+    if (hf)
+        cdn_hf_release(hf);
     free(fds);
+    free(node);
+    free(observed);
     return rc;
 }

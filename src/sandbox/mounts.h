@@ -3,8 +3,12 @@
 #pragma once
 
 #include "plan/plan.h"
+#include "sandbox/hidden_fuse.h"
 #include "util/error.h"
 
 /* Result of a failed step, with the path that failed (bubblewrap's
  * bind-mount.c idea): the message names both. */
-int cdn_mounts_apply(const cdn_plan_t *plan, cdn_error_t *err);
+/* `hf` (NULL: none) serves the hidden places by FUSE when the plan enables
+ * the hidden-path observer (its server is started here, before anything
+ * looks at them); the others keep their plain masks. */
+int cdn_mounts_apply(const cdn_plan_t *plan, cdn_hidden_fuse_t *hf, cdn_error_t *err);

@@ -83,6 +83,8 @@ static const char *violation_setting(const cdn_violation_rec_t *v)
     switch (v->klass) {
     case -1:
         return "filesystem.allowWrite";
+    case CDN_VIOLATION_HIDDEN:
+        return "filesystem.denyRead / built-in secret list: not openable";
     case 2: /* git config with keys that run programs */
         return "filesystem.allowGitConfig";
     default:

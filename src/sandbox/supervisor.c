@@ -362,11 +362,10 @@ static bool write_refused(const cdn_supervisor_t *s, const char *abs, cdn_protec
     return true;
 }
 
-static void report(req_ctx_t *c, const char *op, const char *p1, const char *p2, int e, int klass)
+void cdn_violation_send(int report_fd, const char *op, const char *p1, const char *p2, pid_t pid,
+                        int e, int klass)
 {
-    cdn_supervisor_t *s = c->s;
-    s->denied++;
-    if (s->report_fd < 0)
+    if (report_fd < 0)
         return;
     cdn_msg_t m;
     memset(&m, 0, sizeof m);
@@ -376,11 +375,11 @@ static void report(req_ctx_t *c, const char *op, const char *p1, const char *p2,
     snprintf(r.op, sizeof r.op, "%s", op);
     snprintf(r.path, sizeof r.path, "%s", p1 ? p1 : "");
     snprintf(r.path2, sizeof r.path2, "%s", p2 ? p2 : "");
-    r.pid = c->tid;
+    r.pid = pid;
     r.err = e;
     r.klass = klass;
     char p[64];
-    snprintf(p, sizeof p, "/proc/%d/comm", c->tid);
+    snprintf(p, sizeof p, "/proc/%d/comm", pid);
     int fd = open(p, O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         ssize_t n = read(fd, r.comm, sizeof r.comm - 1);
@@ -390,7 +389,13 @@ static void report(req_ctx_t *c, const char *op, const char *p1, const char *p2,
     }
     /* Never block the sandbox on the reporting channel: drop when full. */
     m.u.violation = r;
-    (void)send(s->report_fd, &m, sizeof m, MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)send(report_fd, &m, sizeof m, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
+static void report(req_ctx_t *c, const char *op, const char *p1, const char *p2, int e, int klass)
+{
+    c->s->denied++;
+    cdn_violation_send(c->s->report_fd, op, p1, p2, c->tid, e, klass);
 }
 
 /* ---- operations -------------------------------------------------------- */

@@ -12,6 +12,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <sys/types.h>
 
 #include "plan/plan.h"
 #include "protect/protect.h"
@@ -44,5 +45,15 @@ typedef struct cdn_violation_rec {
     char comm[32];
     int pid;          /* pid inside the sandbox */
     int err;          /* errno returned */
-    int klass;        /* cdn_protect_class_t, or -1 for a read-only place */
+    int klass;        /* cdn_protect_class_t, -1 for a read-only place,
+                         CDN_VIOLATION_HIDDEN for a hidden one */
 } cdn_violation_rec_t;
+
+/* klass of a read, listing or lookup of a hidden place (sandbox/hidden_fuse.h). */
+#define CDN_VIOLATION_HIDDEN (-2)
+
+/* Send one record on report_fd (a cdn_msg_t CDN_MSG_VIOLATION; the caller's
+ * name comes from /proc/<pid>/comm).  Never blocks: dropped when the channel
+ * is full; nothing when report_fd < 0. */
+void cdn_violation_send(int report_fd, const char *op, const char *path, const char *path2,
+                        pid_t pid, int err, int klass);
