@@ -37,6 +37,12 @@ fi
 mkdir -p /var/lib/cordon-tests
 W=$(mktemp -d /var/lib/cordon-tests/net.XXXXXX)
 chmod 755 "$W"
+# What the inside scripts run must be visible in a sandbox, whose /tmp is
+# private: the build tree may be anywhere (a CI clone under /tmp, say).
+mkdir -p "$W/t"
+cp "$RAWGET" "$W/t/rawget" && cp "$HERE"/*.py "$W/t/" || { echo "FAIL: copying helpers"; exit 1; }
+RAWGET=$W/t/rawget
+INSIDE_HERE=$W/t
 NI=cdnt-i$$
 NC=cdnt-c$$
 PIDS=()
@@ -224,7 +230,7 @@ INSIDE
 
 EV="$W/events.log"
 : > "$EV"
-client env W="$W" HERE="$HERE" RAWGET="$RAWGET" HOME="$W" \
+client env W="$W" HERE="$INSIDE_HERE" RAWGET="$RAWGET" HOME="$W" \
     timeout -k 5 200 "$DRIVER" --upstream 198.51.100.2 --events "$EV" \
     --allow allowed.test --allow '*.allowed.test' --allow private.test --allow metadata.test \
     --allow self.test --allow '[2001:db8:100::2]' \
@@ -256,7 +262,7 @@ echo "$pass passed, $fail failed (inside, no allow list)"
 [ $fail = 0 ]
 INSIDE
 EV2="$W/events2.log"
-client env W="$W" HERE="$HERE" HOME="$W" \
+client env W="$W" HERE="$INSIDE_HERE" HOME="$W" \
     timeout -k 5 100 "$DRIVER" --upstream 198.51.100.2 --events "$EV2" --max-conn 1 \
     -- bash "$W/inside2.sh" | tee "$W/inside2.out"
 inside2_rc=${PIPESTATUS[0]}
@@ -297,7 +303,7 @@ if [ -n "$CORDON" ]; then
   }
 }
 JSON
-    client env W="$W" HERE="$HERE" RAWGET="$RAWGET" HOME="$W" \
+    client env W="$W" HERE="$INSIDE_HERE" RAWGET="$RAWGET" HOME="$W" \
         timeout -k 5 200 "$CORDON" run --quiet --settings "$W/settings.json" --workspace "$W" \
         --dns-upstream 198.51.100.2 --audit-log "$W/cordon.jsonl" \
         -- bash "$W/inside.sh" | tee "$W/cordon.out"
