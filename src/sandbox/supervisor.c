@@ -720,22 +720,36 @@ out:
     return r;
 }
 
+/* Resolve a path that a call is about to create, and refuse (reporting it)
+ * when any protected class covers it: symlinks and device/fifo nodes may not
+ * take a protected name. */
+static int resolve_new_name(req_ctx_t *c, int dirfd, const char *path, const char *op,
+                            const char *detail, target_t *t)
+{
+    char abs[PATH_MAX];
+    int r = resolve(c, dirfd, path, t);
+    if (r < 0)
+        return r;
+    if ((r = target_abspath(t, abs, sizeof abs)) < 0) {
+        target_close(t);
+        return r;
+    }
+    cdn_protect_class_t cls = classify(c->s, abs);
+    if (cls != CDN_PROT_NONE) {
+        report(c, op, abs, detail, EACCES, (int)cls);
+        target_close(t);
+        return -EACCES;
+    }
+    return 0;
+}
+
 static int do_symlink(req_ctx_t *c, const char *target, int nd, const char *np)
 {
     target_t b;
-    char abs[PATH_MAX];
-    int r = resolve(c, nd, np, &b);
+    int r = resolve_new_name(c, nd, np, "symlink", target, &b);
     if (r < 0)
         return r;
-    if ((r = target_abspath(&b, abs, sizeof abs)) < 0)
-        goto out;
-    if (classify(c->s, abs) != CDN_PROT_NONE) {
-        report(c, "symlink", abs, target, EACCES, (int)classify(c->s, abs));
-        r = -EACCES;
-        goto out;
-    }
     r = symlinkat(target, b.parent, b.name) < 0 ? -errno : 0;
-out:
     target_close(&b);
     return r;
 }
@@ -744,20 +758,12 @@ static int do_mknod(req_ctx_t *c, int dirfd, const char *path, mode_t mode, dev_
                     unsigned umask_)
 {
     target_t t;
-    char abs[PATH_MAX];
-    int r = resolve(c, dirfd, path, &t);
+    int r = resolve_new_name(c, dirfd, path, "mknod", NULL, &t);
     if (r < 0)
         return r;
-    if ((r = target_abspath(&t, abs, sizeof abs)) < 0)
-        goto out;
-    if (classify(c->s, abs) != CDN_PROT_NONE) {
-        report(c, "mknod", abs, NULL, EACCES, (int)classify(c->s, abs));
-        r = -EACCES;
-        goto out;
-    }
+    /* No setuid/setgid node is born here (see the chmod rules). */
     r = mknodat(t.parent, t.name, mode & ~umask_ & ~(mode_t)(S_ISUID | S_ISGID), dev) < 0 ? -errno
                                                                                        : 0;
-out:
     target_close(&t);
     return r;
 }

@@ -65,6 +65,10 @@ fails_sh "move a hooks directory into .git" "cd '$WS' && mkdir -p r4/.git hk && 
 check "no r4/.git/hooks/post-checkout" test ! -e "$WS/r4/.git/hooks/post-checkout"
 fails_sh "symlink .git/hooks to a directory of our own" "cd '$WS' && mkdir -p r5/.git myhooks && printf '#!/bin/sh\necho evil\n' >myhooks/post-checkout && ln -s ../../myhooks r5/.git/hooks"
 check "no r5/.git/hooks link" test ! -e "$WS/r5/.git/hooks"
+# A fifo (mknod) may not take a protected name either; elsewhere it may.
+fails_sh "mkfifo .zlogin in a new folder" "cd '$WS' && mkdir -p fifod && mkfifo fifod/.zlogin"
+check "no .zlogin fifo" test ! -e "$WS/fifod/.zlogin"
+ok "twin: mkfifo with an ordinary name works" cr -c "cd '$WS' && mkfifo plain.fifo && test -p plain.fifo"
 fails_sh "rename a prepared directory to .vscode" "cd '$WS' && mkdir -p sub/d2/prep && echo evil >sub/d2/prep/tasks.json && mv sub/d2/prep sub/d2/.vscode"
 check "no sub/d2/.vscode/tasks.json" test ! -e "$WS/sub/d2/.vscode/tasks.json"
 fails_sh "rename a prepared directory to .claude/commands" "cd '$WS' && mkdir -p sub/d3/.claude sub/d3/prep && echo evil >sub/d3/prep/x.md && mv sub/d3/prep sub/d3/.claude/commands"
